@@ -1,0 +1,79 @@
+import { ApiError, CliError } from './errors.js';
+
+/** Where the CLI finds the API and how it authenticates. */
+export interface ApiOptions {
+  baseUrl: string;
+  token?: string | undefined;
+  timeoutMs?: number;
+}
+
+/** Reads RELAY_URL (default http://localhost:8080) and RELAY_API_TOKEN. */
+export function apiOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): ApiOptions {
+  const baseUrl = (env.RELAY_URL ?? 'http://localhost:8080').replace(/\/+$/, '');
+  try {
+    new URL(baseUrl);
+  } catch {
+    throw new CliError(`RELAY_URL: not a URL: "${baseUrl}"`);
+  }
+  return { baseUrl, token: env.RELAY_API_TOKEN || undefined };
+}
+
+/** A small JSON client of the ingest API; every non-2xx answer becomes an ApiError. */
+export function createApiClient(options: ApiOptions) {
+  async function request<T>(
+    method: string,
+    path: string,
+    body?: { text: string; contentType: string } | object,
+  ): Promise<T> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (options.token) headers.authorization = `Bearer ${options.token}`;
+    let payload: string | undefined;
+    if (body && 'text' in body && 'contentType' in body) {
+      payload = body.text as string;
+      headers['content-type'] = body.contentType as string;
+    } else if (body !== undefined) {
+      payload = JSON.stringify(body);
+      headers['content-type'] = 'application/json';
+    }
+    let response: Response;
+    try {
+      response = await fetch(`${options.baseUrl}${path}`, {
+        method,
+        headers,
+        body: payload ?? null,
+        signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
+      });
+    } catch (err) {
+      const reason =
+        err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
+      throw new CliError(`cannot reach the Relay API at ${options.baseUrl}: ${reason}`);
+    }
+    const text = await response.text();
+    let json: unknown = null;
+    if (text) {
+      try {
+        json = JSON.parse(text);
+      } catch {
+        json = text;
+      }
+    }
+    if (!response.ok) {
+      const error = (json as { error?: { code?: string; message?: string; details?: unknown } } | null)
+        ?.error;
+      throw new ApiError(
+        response.status,
+        error?.code ?? 'error',
+        error?.message ?? (typeof json === 'string' ? json : response.statusText),
+        error?.details,
+      );
+    }
+    return json as T;
+  }
+  return {
+    get: <T>(path: string) => request<T>('GET', path),
+    post: <T>(path: string, body?: { text: string; contentType: string } | object) =>
+      request<T>('POST', path, body),
+  };
+}
+
+export type ApiClient = ReturnType<typeof createApiClient>;

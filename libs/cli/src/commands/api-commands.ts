@@ -1,0 +1,198 @@
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { extname, join } from 'node:path';
+import type { ApiClient } from '../api-client.js';
+import { ApiError, CliError } from '../errors.js';
+
+interface RunTask {
+  taskId: string;
+  status: string;
+  attempt: number;
+  output: unknown;
+  error: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+interface RunDetail {
+  id: string;
+  workflowId: string;
+  status: string;
+  error?: string | null;
+  startedAt: string;
+  finishedAt: string | null;
+  tasks: RunTask[];
+}
+
+const FINISHED = new Set(['SUCCESS', 'FAILED', 'CANCELLED']);
+
+/** Expands directories to their *.yaml / *.yml / *.json files (sorted); keeps files as given. */
+export async function expandWorkflowFiles(paths: string[]): Promise<string[]> {
+  const files: string[] = [];
+  for (const path of paths) {
+    const info = await stat(path).catch(() => {
+      throw new CliError(`apply: no such file or directory: ${path}`);
+    });
+    if (info.isDirectory()) {
+      const names = (await readdir(path)).filter((n) => /\.(ya?ml|json)$/i.test(n)).sort();
+      files.push(...names.map((n) => join(path, n)));
+    } else {
+      files.push(path);
+    }
+  }
+  return files;
+}
+
+/** `relay apply FILE...`: registers each workflow; reports created / updated / unchanged. */
+export async function applyWorkflows(api: ApiClient, paths: string[], print: (line: string) => void) {
+  if (paths.length === 0) throw new CliError('apply: give at least one FILE (YAML or JSON) or directory');
+  const files = await expandWorkflowFiles(paths);
+  let failed = 0;
+  for (const file of files) {
+    const text = await readFile(file, 'utf8');
+    const contentType = extname(file).toLowerCase() === '.json' ? 'application/json' : 'application/yaml';
+    try {
+      const result = await api.post<{ id: string; status?: string; version?: number; tasks: unknown[] }>(
+        '/workflows',
+        { text, contentType },
+      );
+      const what = result.status ?? 'applied';
+      print(`${file}: ${what} workflow ${result.id} (${result.tasks.length} tasks)`);
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+      failed += 1;
+      print(`${file}: ${err.message}`);
+      for (const issue of asIssues(err.details)) print(`  ${issue}`);
+    }
+  }
+  if (failed > 0) throw new CliError(`apply: ${failed} of ${files.length} file(s) rejected`);
+}
+
+function asIssues(details: unknown): string[] {
+  const list = Array.isArray(details)
+    ? details
+    : Array.isArray((details as { issues?: unknown })?.issues)
+      ? (details as { issues: unknown[] }).issues
+      : [];
+  return list.map((issue) => {
+    const { path, message, line, column } = issue as {
+      path?: string;
+      message?: string;
+      line?: number;
+      column?: number;
+    };
+    const where = line ? ` (line ${line}${column ? `, column ${column}` : ''})` : '';
+    return `${path ?? ''}${where}: ${message ?? JSON.stringify(issue)}`;
+  });
+}
+
+/** `relay run WORKFLOW [--input JSON] [--wait]`: starts a run; with --wait, follows it to the end. */
+export async function startRun(
+  api: ApiClient,
+  workflowId: string | undefined,
+  opts: { input?: string | undefined; wait: boolean; pollMs?: number },
+  print: (line: string) => void,
+): Promise<number> {
+  if (!workflowId) throw new CliError('run: give a WORKFLOW id');
+  let input: unknown;
+  if (opts.input !== undefined) {
+    try {
+      input = JSON.parse(opts.input);
+    } catch (err) {
+      throw new CliError(`run: --input is not valid JSON: ${(err as Error).message}`);
+    }
+  }
+  const run = await api.post<{ id: string; status: string }>(
+    `/workflows/${encodeURIComponent(workflowId)}/runs`,
+    input === undefined ? {} : { input },
+  );
+  print(`run ${run.id} started (${workflowId})`);
+  if (!opts.wait) return 0;
+  const seen = new Map<string, string>();
+  for (;;) {
+    const detail = await api.get<RunDetail>(`/runs/${encodeURIComponent(run.id)}`);
+    for (const task of detail.tasks) {
+      if (seen.get(task.taskId) !== task.status) {
+        seen.set(task.taskId, task.status);
+        print(`  ${task.taskId}: ${task.status}${task.attempt > 1 ? ` (attempt ${task.attempt})` : ''}`);
+      }
+    }
+    if (FINISHED.has(detail.status)) {
+      print(`run ${run.id} ${detail.status}${detail.error ? `: ${detail.error}` : ''}`);
+      return detail.status === 'SUCCESS' ? 0 : 1;
+    }
+    await new Promise((resolve) => setTimeout(resolve, opts.pollMs ?? 250));
+  }
+}
+
+/** `relay status RUN`: the run and a table of its tasks. */
+export async function showRun(api: ApiClient, runId: string | undefined, print: (line: string) => void) {
+  if (!runId) throw new CliError('status: give a RUN id');
+  const run = await api.get<RunDetail>(`/runs/${encodeURIComponent(runId)}`);
+  print(`run ${run.id}  workflow ${run.workflowId}  ${run.status}`);
+  print(`started ${run.startedAt}${run.finishedAt ? `  finished ${run.finishedAt}` : ''}`);
+  if (run.error) print(`error: ${run.error}`);
+  const rows = run.tasks.map((t) => [
+    t.taskId,
+    t.status,
+    String(t.attempt),
+    t.error
+      ? t.error.split('\n')[0]!.slice(0, 80)
+      : t.output === null
+        ? ''
+        : JSON.stringify(t.output).slice(0, 80),
+  ]);
+  for (const line of table(['TASK', 'STATUS', 'ATTEMPT', 'OUTPUT / ERROR'], rows)) print(line);
+}
+
+/** `relay runs [--workflow ID] [--status S] [--limit N]`. */
+export async function listRuns(
+  api: ApiClient,
+  opts: { workflow?: string | undefined; status?: string | undefined; limit?: string | undefined },
+  print: (line: string) => void,
+) {
+  const query = new URLSearchParams();
+  if (opts.workflow) query.set('workflowId', opts.workflow);
+  if (opts.status) query.set('status', opts.status);
+  if (opts.limit) query.set('limit', opts.limit);
+  const suffix = query.size > 0 ? `?${query}` : '';
+  const { runs } = await api.get<{
+    runs: { id: string; workflowId: string; status: string; startedAt: string; finishedAt: string | null }[];
+  }>(`/runs${suffix}`);
+  const rows = runs.map((r) => [r.id, r.workflowId, r.status, r.startedAt, r.finishedAt ?? '']);
+  for (const line of table(['RUN', 'WORKFLOW', 'STATUS', 'STARTED', 'FINISHED'], rows)) print(line);
+}
+
+/** `relay approve|reject RUN TASK` and `relay cancel RUN`. */
+export async function decide(
+  api: ApiClient,
+  action: 'approve' | 'reject' | 'cancel',
+  args: {
+    run?: string | undefined;
+    task?: string | undefined;
+    by?: string | undefined;
+    reason?: string | undefined;
+  },
+  print: (line: string) => void,
+) {
+  if (!args.run) throw new CliError(`${action}: give a RUN id`);
+  const run = encodeURIComponent(args.run);
+  if (action === 'cancel') {
+    await api.post(`/runs/${run}/cancel`);
+    print(`run ${args.run}: cancel requested`);
+    return;
+  }
+  if (!args.task) throw new CliError(`${action}: give a TASK id`);
+  const body = action === 'approve' ? { by: args.by } : { by: args.by, reason: args.reason };
+  await api.post(`/runs/${run}/tasks/${encodeURIComponent(args.task)}/${action}`, body);
+  print(`run ${args.run} task ${args.task}: ${action === 'approve' ? 'approved' : 'rejected'}`);
+}
+
+/** Left-aligned text table. */
+export function table(header: string[], rows: string[][]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const format = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  return [format(header), ...rows.map(format)];
+}

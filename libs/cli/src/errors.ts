@@ -1,0 +1,23 @@
+/** A failure the CLI reports as one line and exit code 1 (no stack trace). */
+export class CliError extends Error {
+  override readonly name = 'CliError';
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
+    super(message);
+  }
+}
+
+/** The API answered with an error document (`{error: {code, message, details}}`). */
+export class ApiError extends CliError {
+  override readonly name = 'ApiError';
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(`${status} ${code}: ${message}`);
+  }
+}

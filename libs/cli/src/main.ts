@@ -1,0 +1,117 @@
+import { parseArgs } from 'node:util';
+import { apiOptionsFromEnv, createApiClient } from './api-client.js';
+import { applyWorkflows, decide, listRuns, showRun, startRun } from './commands/api-commands.js';
+import { runMigrations } from './commands/migrate.js';
+import { startService } from './commands/start.js';
+import { up } from './commands/up.js';
+import { CliError } from './errors.js';
+
+const USAGE = `usage: relay <command> [options]
+
+fleet
+  up [--port 8080] [--workers 1] [--no-examples]   migrate, start all five services, apply examples/
+  start SERVICE                                    run one service in the foreground (ingest, scheduler,
+                                                   dispatcher, worker, reaper)
+  migrate                                          apply infra/migrations to DATABASE_URL
+
+workflows and runs (talk to RELAY_URL, default http://localhost:8080, with RELAY_API_TOKEN)
+  apply FILE|DIR...                                register workflows from YAML or JSON files
+  run WORKFLOW [--input JSON] [--wait]             start a run; --wait follows it to the end
+  status RUN                                       a run and its tasks
+  runs [--workflow ID] [--status S] [--limit N]    recent runs, newest first
+  approve RUN TASK [--by NAME]                     approve a task waiting for approval
+  reject RUN TASK [--by NAME] [--reason TEXT]      reject it (the run fails)
+  cancel RUN                                       cancel a run
+`;
+
+const print = (line: string) => process.stdout.write(`${line}\n`);
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      port: { type: 'string' },
+      workers: { type: 'string' },
+      'no-examples': { type: 'boolean', default: false },
+      input: { type: 'string' },
+      wait: { type: 'boolean', default: false },
+      workflow: { type: 'string' },
+      status: { type: 'string' },
+      limit: { type: 'string' },
+      by: { type: 'string' },
+      reason: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const [command, ...args] = positionals;
+  if (values.help || !command || command === 'help') {
+    print(USAGE);
+    return command || values.help ? 0 : 1;
+  }
+  const api = () => createApiClient(apiOptionsFromEnv());
+  switch (command) {
+    case 'up':
+      await up({
+        port: positiveInt('--port', values.port ?? process.env.PORT ?? '8080'),
+        workers: positiveInt('--workers', values.workers ?? '1'),
+        examples: !values['no-examples'],
+        env: process.env,
+        print,
+      });
+      return 0;
+    case 'start':
+      await startService(args[0]);
+      return -1; // the service keeps the process alive and exits by itself
+    case 'migrate':
+      await runMigrations(process.env.DATABASE_URL ?? 'postgres://relay:relay@localhost:5432/relay', print);
+      return 0;
+    case 'apply':
+      await applyWorkflows(api(), args, print);
+      return 0;
+    case 'run':
+      return startRun(api(), args[0], { input: values.input, wait: values.wait }, print);
+    case 'status':
+      await showRun(api(), args[0], print);
+      return 0;
+    case 'runs':
+      await listRuns(api(), { workflow: values.workflow, status: values.status, limit: values.limit }, print);
+      return 0;
+    case 'approve':
+    case 'reject':
+      await decide(
+        api(),
+        command,
+        { run: args[0], task: args[1], by: values.by, reason: values.reason },
+        print,
+      );
+      return 0;
+    case 'cancel':
+      await decide(api(), 'cancel', { run: args[0] }, print);
+      return 0;
+    default:
+      throw new CliError(`unknown command "${command}"\n\n${USAGE}`);
+  }
+}
+
+function positiveInt(name: string, raw: string): number {
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0 || value > 65_535) {
+    throw new CliError(`${name}: expected a non-negative integer, got "${raw}"`);
+  }
+  return value;
+}
+
+try {
+  const code = await main(process.argv.slice(2));
+  if (code >= 0) process.exit(code);
+} catch (err) {
+  if (err instanceof CliError) {
+    process.stderr.write(`relay: ${err.message}\n`);
+    process.exit(err.exitCode);
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`relay: ${message}\n`);
+  process.exit(1);
+}
