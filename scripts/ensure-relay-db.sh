@@ -1,11 +1,26 @@
 #!/usr/bin/env bash
-# Create the `relay` role (password `relay`, allowed to create databases for the tests) and the
-# `relay` database when they are missing. Safe to run any number of times.
-set -euo pipefail
-PSQL=(psql -h 127.0.0.1 -p 5432 -U postgres -d postgres -v ON_ERROR_STOP=1 -qtA)
-if [ "$("${PSQL[@]}" -c "SELECT 1 FROM pg_roles WHERE rolname = 'relay'")" != "1" ]; then
-  "${PSQL[@]}" -c "CREATE ROLE relay LOGIN PASSWORD 'relay' CREATEDB"
+# Make sure the database Relay uses exists: when DATABASE_URL (default
+# postgres://relay:relay@localhost:5432/relay) does not answer, create the `relay` role (password
+# `relay`, CREATEDB for the tests' databases) and the `relay` database as the local `postgres`
+# superuser. Safe to run any number of times; does nothing where the database already answers
+# (e.g. the Docker setup of infra/docker-compose.yml).
+set -uo pipefail
+url="${DATABASE_URL:-postgres://relay:relay@localhost:5432/relay}"
+if ! command -v psql >/dev/null 2>&1; then
+  exit 0 # nothing to check with; `relay migrate` will say what is wrong
 fi
-if [ "$("${PSQL[@]}" -c "SELECT 1 FROM pg_database WHERE datname = 'relay'")" != "1" ]; then
-  "${PSQL[@]}" -c "CREATE DATABASE relay OWNER relay"
+if psql "$url" -qtAc 'SELECT 1' >/dev/null 2>&1; then
+  exit 0
+fi
+admin=(psql -h "${PGHOST:-127.0.0.1}" -p "${PGPORT:-5432}" -U "${PGADMIN:-postgres}" -d postgres -v ON_ERROR_STOP=1 -qtA)
+if ! "${admin[@]}" -c 'SELECT 1' >/dev/null 2>&1; then
+  echo "ensure-relay-db: $url does not answer and there is no local superuser to create it with;" >&2
+  echo "ensure-relay-db: create a role and database named relay (see README.md), or set DATABASE_URL" >&2
+  exit 1
+fi
+if [ "$("${admin[@]}" -c "SELECT 1 FROM pg_roles WHERE rolname = 'relay'")" != "1" ]; then
+  "${admin[@]}" -c "CREATE ROLE relay LOGIN PASSWORD 'relay' CREATEDB" && echo "ensure-relay-db: created role relay"
+fi
+if [ "$("${admin[@]}" -c "SELECT 1 FROM pg_database WHERE datname = 'relay'")" != "1" ]; then
+  "${admin[@]}" -c "CREATE DATABASE relay OWNER relay" && echo "ensure-relay-db: created database relay"
 fi

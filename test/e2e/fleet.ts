@@ -1,0 +1,176 @@
+import { fileURLToPath } from 'node:url';
+import type { Sql } from '@relay/db';
+import {
+  createTestDatabase,
+  createTestRedis,
+  deleteRedisPrefix,
+  type ServiceProcess,
+  spawnService,
+  uniquePrefix,
+  waitFor,
+} from '@relay/testing';
+
+/** What end-to-end tests get: a real fleet of service processes on a fresh database and prefix. */
+export interface Fleet {
+  baseUrl: string;
+  sql: Sql;
+  prefix: string;
+  redis: ReturnType<typeof createTestRedis>;
+  processes: Map<string, ServiceProcess>;
+  /** Starts one more process of a service (e.g. a replacement worker). */
+  spawn(service: ServiceName, label: string, env?: Record<string, string>): Promise<ServiceProcess>;
+  api<T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+    contentType?: string,
+  ): Promise<ApiResponse<T>>;
+  applyYaml(yaml: string): Promise<void>;
+  startRun(workflowId: string, input?: unknown): Promise<string>;
+  waitForRun(runId: string, timeoutMs?: number): Promise<RunView>;
+  /** The last log lines of every process, for failure messages. */
+  logs(): string;
+  stop(): Promise<void>;
+}
+
+export type ServiceName = 'ingest' | 'scheduler' | 'dispatcher' | 'worker' | 'reaper';
+
+export interface ApiResponse<T> {
+  status: number;
+  body: T;
+}
+
+export interface TaskView {
+  taskId: string;
+  status: string;
+  attempt: number;
+  output: unknown;
+  error: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+export interface RunView {
+  id: string;
+  workflowId: string;
+  status: string;
+  error?: string | null;
+  tasks: TaskView[];
+}
+
+const FINISHED = new Set(['SUCCESS', 'FAILED', 'CANCELLED']);
+
+function entryOf(service: ServiceName): string {
+  return fileURLToPath(new URL(`../../services/${service}/dist/main.js`, import.meta.url));
+}
+
+/**
+ * Starts `replicas` of scheduler, dispatcher and reaper, `workers` workers and one ingest as child
+ * processes (the built dist/ files) on a fresh database and a unique Redis prefix.
+ */
+export async function startFleet(
+  opts: { replicas?: number; workers?: number; env?: Record<string, string>; label?: string } = {},
+): Promise<Fleet> {
+  const db = await createTestDatabase();
+  const prefix = uniquePrefix(opts.label ?? 'e2e');
+  const redis = createTestRedis();
+  const processes = new Map<string, ServiceProcess>();
+  const baseEnv: Record<string, string> = {
+    DATABASE_URL: db.url,
+    REDIS_URL: 'redis://127.0.0.1:6379',
+    RELAY_PREFIX: prefix,
+    HEALTH_PORT: '0',
+    LOG_LEVEL: 'info',
+    RELAY_HEARTBEAT_INTERVAL_MS: '300',
+    RELAY_HEARTBEAT_TIMEOUT_MS: '2000',
+    ...opts.env,
+  };
+
+  const spawn = async (service: ServiceName, label: string, env: Record<string, string> = {}) => {
+    const proc = spawnService({ name: label, entry: entryOf(service), env: { ...baseEnv, ...env } });
+    processes.set(label, proc);
+    return proc;
+  };
+
+  const replicas = opts.replicas ?? 1;
+  for (let i = 1; i <= replicas; i += 1) {
+    await spawn('scheduler', `scheduler-${i}`);
+    await spawn('dispatcher', `dispatcher-${i}`);
+    await spawn('reaper', `reaper-${i}`);
+  }
+  for (let i = 1; i <= (opts.workers ?? 1); i += 1) await spawn('worker', `worker-${i}`);
+  const ingest = await spawn('ingest', 'ingest', { PORT: '0' });
+
+  const url = await waitFor(
+    () => {
+      for (const line of ingest.logs()) {
+        if (!line.includes('ingest listening')) continue;
+        const match = /"url":"([^"]+)"/.exec(line);
+        if (match) return match[1];
+      }
+      return undefined;
+    },
+    { timeoutMs: 20_000, message: 'ingest did not log its address' },
+  );
+  const baseUrl = url.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
+
+  async function api<T>(method: string, path: string, body?: unknown, contentType?: string) {
+    const headers: Record<string, string> = {};
+    let payload: string | undefined;
+    if (body !== undefined) {
+      headers['content-type'] = contentType ?? 'application/json';
+      payload = typeof body === 'string' ? body : JSON.stringify(body);
+    }
+    const res = await fetch(`${baseUrl}${path}`, { method, headers, body: payload ?? null });
+    const text = await res.text();
+    return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
+  }
+
+  const logs = () =>
+    [...processes.entries()]
+      .map(([label, p]) => `--- ${label}\n${p.logs().slice(-40).join('\n')}`)
+      .join('\n');
+
+  const fleet: Fleet = {
+    logs,
+    baseUrl,
+    sql: db.sql,
+    prefix,
+    redis,
+    processes,
+    spawn,
+    api,
+    async applyYaml(yaml) {
+      const res = await api('POST', '/workflows', yaml, 'application/yaml');
+      if (res.status !== 201 && res.status !== 200) {
+        throw new Error(`apply failed: ${res.status} ${JSON.stringify(res.body)}`);
+      }
+    },
+    async startRun(workflowId, input) {
+      const res = await api<{ id: string }>(
+        'POST',
+        `/workflows/${workflowId}/runs`,
+        input === undefined ? {} : { input },
+      );
+      if (res.status !== 201)
+        throw new Error(`run failed to start: ${res.status} ${JSON.stringify(res.body)}`);
+      return res.body.id;
+    },
+    async waitForRun(runId, timeoutMs = 30_000) {
+      return waitFor(
+        async () => {
+          const res = await api<RunView>('GET', `/runs/${runId}`);
+          return FINISHED.has(res.body.status) ? res.body : undefined;
+        },
+        { timeoutMs, intervalMs: 100, message: `run ${runId} did not finish\n${fleet.logs()}` },
+      );
+    },
+    async stop() {
+      await Promise.all([...processes.values()].map((p) => p.stop(10_000)));
+      await deleteRedisPrefix(redis, prefix);
+      redis.disconnect();
+      await db.drop();
+    },
+  };
+  return fleet;
+}
