@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${{ }} templates are the subject under test
 import { describe, expect, it } from 'vitest';
 import { TemplateResolutionError, TemplateSyntaxError } from './errors.js';
 import type { JsonValue } from './json.js';

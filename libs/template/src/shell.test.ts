@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${{ }} templates are the subject under test
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { TemplateSyntaxError } from './errors.js';
