@@ -1,1 +1,30 @@
-export {};
+export { type CreateSqlOptions, checkDatabase, createSql, type Sql, type TransactionSql } from './client.js';
+export {
+  DatabaseUnavailableError,
+  DbError,
+  MigrationChecksumMismatchError,
+  MigrationError,
+  MigrationFailedError,
+  MigrationFileError,
+  PartialSchemaError,
+} from './errors.js';
+export {
+  type MigrateOptions,
+  type MigrateResult,
+  type MigrationLogger,
+  migrate,
+  SEED_TABLES,
+} from './migrate.js';
+export {
+  DEFAULT_DATABASE_URL,
+  formatMigrateResult,
+  type MigrateCommandOptions,
+  redactUrl,
+  runMigrateCommand,
+} from './migrate-command.js';
+export {
+  computeChecksum,
+  defaultMigrationsDir,
+  type MigrationFile,
+  readMigrationFiles,
+} from './migration-files.js';

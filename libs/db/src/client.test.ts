@@ -1,0 +1,86 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createFreshDatabase, type FreshDatabase } from '../test/fresh-database.js';
+import { checkDatabase, createSql } from './client.js';
+import { DatabaseUnavailableError } from './errors.js';
+
+let db: FreshDatabase;
+beforeAll(async () => {
+  db = await createFreshDatabase();
+});
+afterAll(async () => {
+  await db.drop();
+});
+
+describe('createSql', () => {
+  it('parses json and jsonb into values', async () => {
+    const [row] = await db.sql<[{ doc: unknown; text: unknown }]>`
+      SELECT '{"a":[1,true,null]}'::jsonb AS doc, ${'{"a":1}'}::text AS text`;
+    expect(row.doc).toEqual({ a: [1, true, null] });
+    expect(row.text).toBe('{"a":1}');
+  });
+
+  it('reports its application_name to the server', async () => {
+    const sql = createSql(db.url, { max: 1, applicationName: 'relay-client-test' });
+    try {
+      const [row] = await sql<[{ name: string }]>`SELECT current_setting('application_name') AS name`;
+      expect(row.name).toBe('relay-client-test');
+    } finally {
+      await sql.end();
+    }
+  });
+
+  it('silences server notices', async () => {
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    try {
+      await db.sql.unsafe(`DO $$ BEGIN RAISE NOTICE 'should not be printed'; END $$`);
+      expect(log).not.toHaveBeenCalled();
+    } finally {
+      log.mockRestore();
+    }
+  });
+});
+
+describe('checkDatabase', () => {
+  let silent: Server;
+  const sockets: Socket[] = [];
+  beforeAll(async () => {
+    // Accepts TCP connections and never answers: a hung server.
+    silent = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  });
+  afterAll(async () => {
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => silent.close(resolve));
+  });
+
+  it('resolves against a live database', async () => {
+    await expect(checkDatabase(db.sql)).resolves.toBeUndefined();
+  });
+
+  it('times out against a server that never answers', async () => {
+    const { port } = silent.address() as { port: number };
+    const sql = createSql(`postgres://relay:relay@127.0.0.1:${port}/relay`, { max: 1 });
+    try {
+      const started = Date.now();
+      const error = await checkDatabase(sql, 200).catch((err: unknown) => err);
+      expect(error).toBeInstanceOf(DatabaseUnavailableError);
+      expect((error as Error).message).toBe('database did not answer SELECT 1 within 200ms');
+      expect(Date.now() - started).toBeLessThan(2000);
+    } finally {
+      await sql.end({ timeout: 0 });
+    }
+  });
+
+  it('names the cause when the connection is refused', async () => {
+    const sql = createSql('postgres://relay:relay@127.0.0.1:1/relay', { max: 1 });
+    try {
+      const error = await checkDatabase(sql, 2000).catch((err: unknown) => err);
+      expect(error).toBeInstanceOf(DatabaseUnavailableError);
+      expect((error as Error).message).toMatch(/^database is not reachable: .*ECONNREFUSED/);
+      expect((error as Error).cause).toBeInstanceOf(Error);
+    } finally {
+      await sql.end({ timeout: 0 });
+    }
+  });
+});

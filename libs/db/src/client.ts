@@ -1,0 +1,67 @@
+import postgres from 'postgres';
+import { DatabaseUnavailableError } from './errors.js';
+
+/** A pooled postgres.js client (tagged-template queries, `sql.begin`, `sql.reserve`). */
+export type Sql = postgres.Sql;
+/** The client handed to a `sql.begin(...)` callback. */
+export type TransactionSql = postgres.TransactionSql;
+
+/** Options of {@link createSql}. */
+export interface CreateSqlOptions {
+  /** Pool size (default 10). */
+  max?: number;
+  /** Seconds an idle connection stays open (default 30; 0 keeps connections forever). */
+  idleTimeoutS?: number;
+  /** Seconds to wait for a connection before the query fails (default 10). */
+  connectTimeoutS?: number;
+  /** `application_name` shown in pg_stat_activity (default `relay`). */
+  applicationName?: string;
+}
+
+const DEFAULT_MAX = 10;
+const DEFAULT_IDLE_TIMEOUT_S = 30;
+const DEFAULT_CONNECT_TIMEOUT_S = 10;
+
+/**
+ * Creates a pooled client for `url`. Prepared statements are on, server notices (`RAISE NOTICE`,
+ * "relation already exists, skipping") are silenced, and json/jsonb come back parsed, as postgres.js
+ * does by default. Connections open lazily: creating the client never fails on an unreachable server.
+ * Call `sql.end()` to close the pool.
+ */
+export function createSql(url: string, opts: CreateSqlOptions = {}): Sql {
+  return postgres(url, {
+    max: opts.max ?? DEFAULT_MAX,
+    idle_timeout: opts.idleTimeoutS ?? DEFAULT_IDLE_TIMEOUT_S,
+    connect_timeout: opts.connectTimeoutS ?? DEFAULT_CONNECT_TIMEOUT_S,
+    prepare: true,
+    onnotice: () => {},
+    connection: { application_name: opts.applicationName ?? 'relay' },
+  });
+}
+
+/**
+ * Readiness probe: resolves when `SELECT 1` answers within `timeoutMs` (default 2000), else throws
+ * {@link DatabaseUnavailableError} (with the driver's error as `cause` when there is one).
+ */
+export async function checkDatabase(sql: Sql, timeoutMs = 2000): Promise<void> {
+  const query = sql`SELECT 1 AS ok`;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), timeoutMs);
+  });
+  try {
+    const outcome = await Promise.race([query, timeout]);
+    if (outcome === 'timeout') {
+      // The query may still be waiting for a connection; cancel it so it does not linger in the pool.
+      query.cancel();
+      query.catch(() => {});
+      throw new DatabaseUnavailableError(`database did not answer SELECT 1 within ${timeoutMs}ms`, timeoutMs);
+    }
+  } catch (err) {
+    if (err instanceof DatabaseUnavailableError) throw err;
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new DatabaseUnavailableError(`database is not reachable: ${reason}`, timeoutMs, { cause: err });
+  } finally {
+    clearTimeout(timer);
+  }
+}
