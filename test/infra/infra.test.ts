@@ -1,0 +1,150 @@
+// What infra/test_infra.sh checks through Docker, checked against the local servers instead.
+
+import { existsSync } from 'node:fs';
+import { copyFile, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { migrate, SEED_TABLES, type Sql } from '@relay/db';
+import {
+  createEmptyTestDatabase,
+  createTestDatabase,
+  createTestRedis,
+  deleteRedisPrefix,
+  type TestDatabase,
+  uniquePrefix,
+} from '@relay/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+const migrationsDir = join(repoRoot, 'infra/migrations');
+const seedInit = join(repoRoot, '../shared/seed/infra/migrations/001_init.sql');
+
+/** Column counts of the seed's schema, as 001_init.sql creates it (and test_infra.sh prints them). */
+const COLUMNS_001: Record<(typeof SEED_TABLES)[number], number> = {
+  workflows: 5,
+  runs: 6,
+  tasks: 5,
+  dependencies: 4,
+  task_runs: 13,
+  artifacts: 5,
+};
+
+/**
+ * After 002_pipeline.sql, which adds what the running pipeline needs:
+ * - workflows +1: `version` (the current definition's version; runs pin one).
+ * - runs +4: `workflow_version` (the pinned definition), `remaining_tasks` (the run succeeds when it
+ *   reaches 0), `cancel_requested_at`, `error` (why the run failed).
+ * - task_runs +8: `queue` (which worker pool), `max_attempts` (retries + 1), `pending_needs` (the task
+ *   becomes READY at 0), `ready_at` (retry backoff), `queued_at`, `worker_id` (who holds the attempt),
+ *   `propagated_at` (its SUCCESS was applied exactly once), `decided_by` (approver).
+ * tasks, dependencies and artifacts are unchanged; a new table, workflow_versions, has 4 columns.
+ */
+const COLUMNS_002: Record<string, number> = {
+  ...COLUMNS_001,
+  workflows: 6,
+  runs: 10,
+  task_runs: 21,
+  workflow_versions: 4,
+};
+
+async function columnCounts(sql: Sql): Promise<Record<string, number>> {
+  const rows = await sql<{ table_name: string; count: number }[]>`
+    SELECT table_name, count(*)::int AS count FROM information_schema.columns
+    WHERE table_schema = current_schema() AND table_name <> 'relay_migrations'
+    GROUP BY table_name`;
+  return Object.fromEntries(rows.map((row) => [row.table_name, row.count]));
+}
+
+async function seedTablesPresent(sql: Sql): Promise<string[]> {
+  const rows = await sql<{ table_name: string }[]>`
+    SELECT table_name FROM information_schema.tables
+    WHERE table_schema = current_schema() AND table_name = ANY(${[...SEED_TABLES]})
+    ORDER BY table_name`;
+  return rows.map((row) => row.table_name);
+}
+
+describe('postgres schema', () => {
+  const databases: TestDatabase[] = [];
+  let only001Dir: string;
+  beforeAll(async () => {
+    only001Dir = await mkdtemp(join(tmpdir(), 'relay-infra-001-'));
+    await copyFile(join(migrationsDir, '001_init.sql'), join(only001Dir, '001_init.sql'));
+  });
+  afterAll(async () => {
+    await Promise.all(databases.map((db) => db.drop()));
+    await rm(only001Dir, { recursive: true, force: true });
+  });
+
+  it('has the 6 seed tables with the seed column counts after 001 alone', async () => {
+    const db = await createEmptyTestDatabase();
+    databases.push(db);
+    expect(await migrate(db.sql, { dir: only001Dir })).toMatchObject({ applied: ['001_init.sql'] });
+    expect(await seedTablesPresent(db.sql)).toEqual([...SEED_TABLES].sort());
+    expect(await columnCounts(db.sql)).toEqual(COLUMNS_001);
+
+    // The same database moved forward by the later migrations reaches the current schema.
+    const result = await migrate(db.sql, { dir: migrationsDir });
+    expect(result.skipped).toEqual(['001_init.sql']);
+    expect(result.applied).toContain('002_pipeline.sql');
+    expect(await columnCounts(db.sql)).toEqual(COLUMNS_002);
+  });
+
+  it('has the current column counts on a freshly migrated test database', async () => {
+    const db = await createTestDatabase();
+    databases.push(db);
+    expect(await seedTablesPresent(db.sql)).toEqual([...SEED_TABLES].sort());
+    expect(await columnCounts(db.sql)).toEqual(COLUMNS_002);
+  });
+
+  it('inserts and deletes a workflow row', async () => {
+    const db = await createTestDatabase();
+    databases.push(db);
+    await db.sql`
+      INSERT INTO workflows (id, name, definition)
+      VALUES ('test_workflow', 'Test Workflow', ${db.sql.json({ name: 'Test', tasks: [] })})`;
+    const [row] = await db.sql<[{ definition: unknown; created_at: Date }]>`
+      SELECT definition, created_at FROM workflows WHERE id = 'test_workflow'`;
+    expect(row.definition).toEqual({ name: 'Test', tasks: [] });
+    expect(row.created_at).toBeInstanceOf(Date);
+    const deleted = await db.sql`DELETE FROM workflows WHERE id = 'test_workflow'`;
+    expect(deleted.count).toBe(1);
+    const [{ count }] = await db.sql<[{ count: number }]>`SELECT count(*)::int AS count FROM workflows`;
+    expect(count).toBe(0);
+  });
+});
+
+describe('redis', () => {
+  const redis = createTestRedis();
+  const prefix = uniquePrefix('infra');
+  afterAll(async () => {
+    await deleteRedisPrefix(redis, prefix);
+    await redis.quit();
+  });
+
+  it('answers PING', async () => {
+    expect(await redis.ping()).toBe('PONG');
+  });
+
+  it('round-trips a queue item with LPUSH and RPOP', async () => {
+    const queue = `${prefix}:test_queue`;
+    await redis.lpush(queue, '{"test": "data"}');
+    expect(await redis.rpop(queue)).toBe('{"test": "data"}');
+    expect(await redis.exists(queue)).toBe(0);
+  });
+});
+
+describe('infra files', () => {
+  it.skipIf(!existsSync(seedInit))('keeps 001_init.sql byte for byte as the seed wrote it', async () => {
+    const [ours, seed] = await Promise.all([
+      readFile(join(migrationsDir, '001_init.sql')),
+      readFile(seedInit),
+    ]);
+    expect(ours.equals(seed)).toBe(true);
+  });
+
+  it('keeps test_infra.sh executable', async () => {
+    const { mode } = await stat(join(repoRoot, 'infra/test_infra.sh'));
+    expect(mode & 0o111).toBe(0o111);
+  });
+});
