@@ -1,1 +1,65 @@
-export {};
+/**
+ * @relay/runtime: the I/O shell every service's main.ts is wired from.
+ *
+ * ```ts
+ * const config = exitOnConfigError(() => parseEnv(v.pipe(v.object({ ...commonEnv, ...healthEnv }), checkHeartbeatWindow())));
+ * const instance = instanceId('scheduler');
+ * const logger = createLogger({ service: 'scheduler', level: config.LOG_LEVEL, instance });
+ * installProcessGuards(logger);
+ * const redis = createRedis(config.REDIS_URL, { logger, name: 'scheduler' });
+ * const health = await startHealthServer({
+ *   port: config.HEALTH_PORT, logger, registry: createMetricsRegistry('scheduler'),
+ *   checks: { redis: () => checkRedis(redis) },
+ * });
+ * onShutdown(async () => { await stopConsumers(); await health.close(); await closeRedis(redis); }, { logger, graceMs: 10_000 });
+ * ```
+ * @module
+ */
+export {
+  checkHeartbeatWindow,
+  commonEnv,
+  type HeartbeatWindow,
+  healthEnv,
+  LOG_LEVELS,
+  type LogLevel,
+} from './common-env.js';
+export { type Env, type EnvSchema, exitOnConfigError, parseEnv } from './config.js';
+export {
+  type EnvEntry,
+  type EnvIntOptions,
+  type EnvStringOptions,
+  envBool,
+  envEnum,
+  envInt,
+  envPort,
+  envString,
+  envUrl,
+} from './env-entries.js';
+export { CheckTimeoutError, ConfigError, type ConfigIssue, RedisNotReadyError } from './errors.js';
+export {
+  type HealthCheck,
+  type HealthServer,
+  type HealthServerOptions,
+  type ReadinessReport,
+  runChecks,
+  startHealthServer,
+} from './health-server.js';
+export { instanceId } from './instance-id.js';
+export {
+  installProcessGuards,
+  type OnShutdownOptions,
+  onShutdown,
+  type ShutdownSignal,
+} from './lifecycle.js';
+export { type CreateLoggerOptions, createLogger, type Logger } from './logger.js';
+export { createMetricsRegistry, type Registry } from './metrics.js';
+export { isSecretName, maskUrlCredentials } from './redact.js';
+export {
+  type CreateRedisOptions,
+  checkRedis,
+  closeRedis,
+  computeReconnectDelay,
+  createRedis,
+  type Redis,
+} from './redis.js';
+export { withTimeout } from './timeout.js';

@@ -1,0 +1,117 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { type HealthCheck, type HealthServer, startHealthServer } from './health-server.js';
+import { createLogger } from './logger.js';
+import { createMetricsRegistry } from './metrics.js';
+
+const logger = createLogger({ service: 'health-test', level: 'silent' });
+const registry = createMetricsRegistry('health-test');
+let server: HealthServer | undefined;
+
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+async function start(checks: Record<string, HealthCheck>, checkTimeoutMs?: number): Promise<string> {
+  server = await startHealthServer({ port: 0, host: '127.0.0.1', logger, registry, checks, checkTimeoutMs });
+  return `http://127.0.0.1:${server.port}`;
+}
+
+describe('startHealthServer', () => {
+  it('binds a free port when asked for port 0', async () => {
+    await start({});
+    expect(server?.port).toBeGreaterThan(0);
+  });
+
+  it('answers /healthz with 200 even when checks fail', async () => {
+    const base = await start({ db: async () => Promise.reject(new Error('down')) });
+    const res = await fetch(`${base}/healthz`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: 'ok' });
+  });
+
+  it('answers /readyz with 200 when every check resolves', async () => {
+    let calls = 0;
+    const base = await start({
+      db: async () => {
+        calls += 1;
+      },
+      redis: async () => {
+        calls += 1;
+      },
+    });
+    const res = await fetch(`${base}/readyz`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: 'ok' });
+    expect(calls).toBe(2);
+  });
+
+  it('answers /readyz with 503 naming each failing check and its message', async () => {
+    const base = await start({
+      db: async () => {},
+      redis: async () => Promise.reject(new Error('connection refused')),
+      broken: () => {
+        throw new Error('threw synchronously');
+      },
+    });
+    const res = await fetch(`${base}/readyz`);
+    expect(res.status).toBe(503);
+    expect(await res.json()).toEqual({
+      status: 'unavailable',
+      failed: { redis: 'connection refused', broken: 'threw synchronously' },
+    });
+  });
+
+  it('answers /readyz with 503 once a hanging check outlasts the timeout', async () => {
+    const base = await start({ hang: () => new Promise<void>(() => {}), ok: async () => {} }, 150);
+    const startedAt = Date.now();
+    const res = await fetch(`${base}/readyz`);
+    const elapsed = Date.now() - startedAt;
+    expect(res.status).toBe(503);
+    expect(await res.json()).toEqual({ status: 'unavailable', failed: { hang: 'timed out after 150ms' } });
+    expect(elapsed).toBeGreaterThanOrEqual(140);
+    expect(elapsed).toBeLessThan(2000);
+  });
+
+  it('serves Prometheus text with default metrics and the service label on /metrics', async () => {
+    const base = await start({});
+    const res = await fetch(`${base}/metrics`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/plain');
+    const text = await res.text();
+    expect(text).toContain('# TYPE process_cpu_user_seconds_total counter');
+    expect(text).toMatch(/nodejs_heap_size_used_bytes\{service="health-test"\} \d+/);
+  });
+
+  it.each([
+    ['GET', '/nope', 404],
+    ['GET', '/', 404],
+    ['POST', '/healthz', 405],
+    ['DELETE', '/metrics', 405],
+  ])('answers %s %s with %i', async (method, path, status) => {
+    const base = await start({});
+    const res = await fetch(`${base}${path}`, { method });
+    expect(res.status).toBe(status);
+  });
+
+  it('ignores query strings when routing', async () => {
+    const base = await start({});
+    expect((await fetch(`${base}/healthz?probe=1`)).status).toBe(200);
+  });
+
+  it('rejects when the port is taken', async () => {
+    await start({});
+    const taken = server?.port ?? 0;
+    await expect(
+      startHealthServer({ port: taken, host: '127.0.0.1', logger, registry, checks: {} }),
+    ).rejects.toMatchObject({ code: 'EADDRINUSE' });
+  });
+
+  it('stops accepting connections after close', async () => {
+    const base = await start({});
+    await fetch(`${base}/healthz`);
+    await server?.close();
+    server = undefined;
+    await expect(fetch(`${base}/healthz`)).rejects.toThrow();
+  });
+});

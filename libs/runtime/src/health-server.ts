@@ -1,0 +1,127 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
+import type { Logger } from './logger.js';
+import { withTimeout } from './timeout.js';
+
+/** A readiness check: resolves when the dependency is usable, rejects (or hangs) when not. */
+export type HealthCheck = () => Promise<void>;
+
+/** Options of startHealthServer. */
+export interface HealthServerOptions {
+  /** Port to listen on; 0 picks a free one (read it back from the result). */
+  port: number;
+  /** Interface to bind; all interfaces when omitted. */
+  host?: string;
+  logger: Logger;
+  /** Served on GET /metrics. */
+  registry: Registry;
+  /** Named readiness checks run (concurrently) on every GET /readyz. */
+  checks: Record<string, HealthCheck>;
+  /** Budget of each check; a check still pending after it counts as failed. Default 2000. */
+  checkTimeoutMs?: number;
+}
+
+/** A listening health server. */
+export interface HealthServer {
+  /** The port actually bound. */
+  readonly port: number;
+  /** Stops accepting connections, drops idle keep-alive ones, and resolves once closed. */
+  close(): Promise<void>;
+}
+
+/** Outcome of one GET /readyz: the failed checks by name with their error messages. */
+export type ReadinessReport = { ready: true } | { ready: false; failed: Record<string, string> };
+
+/** Runs every check concurrently, each bounded by `timeoutMs`, and reports those that failed. */
+export async function runChecks(
+  checks: Record<string, HealthCheck>,
+  timeoutMs: number,
+): Promise<ReadinessReport> {
+  const names = Object.keys(checks);
+  const results = await Promise.allSettled(
+    // Promise.resolve().then() turns a check that throws synchronously into a rejection.
+    names.map((name) => withTimeout(Promise.resolve().then(checks[name]), timeoutMs)),
+  );
+  const failed: Record<string, string> = {};
+  results.forEach((result, index) => {
+    if (result.status === 'rejected') failed[names[index] ?? ''] = describeError(result.reason);
+  });
+  return Object.keys(failed).length === 0 ? { ready: true } : { ready: false, failed };
+}
+
+function describeError(reason: unknown): string {
+  return reason instanceof Error ? reason.message || reason.name : String(reason);
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(JSON.stringify(body));
+}
+
+const ROUTES = new Set(['/healthz', '/readyz', '/metrics']);
+
+/**
+ * Starts a node:http server with GET /healthz (200 `{status:'ok'}` while the process runs), GET /readyz
+ * (200 `{status:'ok'}` when every check passes in time, else 503 `{status:'unavailable', failed:{name: message}}`)
+ * and GET /metrics (Prometheus text). Other methods on these paths get 405, other paths 404.
+ * Resolves once listening; rejects when the port cannot be bound.
+ */
+export async function startHealthServer(options: HealthServerOptions): Promise<HealthServer> {
+  const { logger, registry, checks } = options;
+  const checkTimeoutMs = options.checkTimeoutMs ?? 2000;
+  let wasReady: boolean | undefined;
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (!ROUTES.has(path)) return sendJson(res, 404, { status: 'not_found' });
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('allow', 'GET, HEAD');
+      return sendJson(res, 405, { status: 'method_not_allowed' });
+    }
+    if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
+    if (path === '/metrics') {
+      const text = await registry.metrics();
+      res.writeHead(200, { 'content-type': registry.contentType });
+      res.end(text);
+      return;
+    }
+    const report = await runChecks(checks, checkTimeoutMs);
+    // Probes come every few seconds: log transitions only, not every failed probe.
+    if (report.ready !== wasReady) {
+      if (report.ready) logger.info('ready');
+      else logger.warn({ failed: report.failed }, 'not ready');
+      wasReady = report.ready;
+    }
+    if (report.ready) return sendJson(res, 200, { status: 'ok' });
+    return sendJson(res, 503, { status: 'unavailable', failed: report.failed });
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      logger.error({ err, url: req.url }, 'health server request failed');
+      if (!res.headersSent) sendJson(res, 500, { status: 'error' });
+      else res.destroy();
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ port: options.port, host: options.host }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  server.on('error', (err) => logger.error({ err }, 'health server error'));
+  const port = (server.address() as AddressInfo).port;
+  logger.info({ port }, 'health server listening');
+
+  return {
+    port,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeIdleConnections();
+      }),
+  };
+}

@@ -1,0 +1,140 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+
+const FIXTURE = fileURLToPath(new URL('../test/fixtures/process-child.ts', import.meta.url));
+const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const children: ChildProcess[] = [];
+
+interface Finished {
+  code: number | null;
+  records: Record<string, unknown>[];
+  stderr: string;
+}
+
+interface Child {
+  child: ChildProcess;
+  /** Resolves once a log line with this message has been written. */
+  logged(msg: string): Promise<void>;
+  finished: Promise<Finished>;
+}
+
+function startChild(scenario: string, env: Record<string, string> = {}): Child {
+  const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE, scenario], {
+    cwd: REPO_ROOT,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  const records: Record<string, unknown>[] = [];
+  const waiters: { msg: string; resolve: () => void }[] = [];
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+    const lines = stdout.split('\n');
+    stdout = lines.pop() ?? '';
+    for (const line of lines) {
+      const record = JSON.parse(line) as Record<string, unknown>;
+      records.push(record);
+      for (const waiter of waiters) if (waiter.msg === record.msg) waiter.resolve();
+    }
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const finished = new Promise<Finished>((resolve) => {
+    child.on('close', (code) => resolve({ code, records, stderr }));
+  });
+  const logged = (msg: string) =>
+    records.some((r) => r.msg === msg)
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => waiters.push({ msg, resolve }));
+  return { child, logged, finished };
+}
+
+afterEach(() => {
+  for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+});
+
+describe('onShutdown', () => {
+  it('runs the handler on SIGTERM and exits 0 after a clean drain', async () => {
+    const { child, logged, finished } = startChild('drain');
+    await logged('started');
+    child.kill('SIGTERM');
+    const { code, records } = await finished;
+    expect(code).toBe(0);
+    expect(records.map((r) => r.msg)).toEqual(['started', 'shutting down', 'draining', 'shutdown complete']);
+    expect(records.find((r) => r.msg === 'draining')?.signal).toBe('SIGTERM');
+  });
+
+  it('handles SIGINT the same way', async () => {
+    const { child, logged, finished } = startChild('drain');
+    await logged('started');
+    child.kill('SIGINT');
+    const { code, records } = await finished;
+    expect(code).toBe(0);
+    expect(records.find((r) => r.msg === 'draining')?.signal).toBe('SIGINT');
+  });
+
+  it('forces exit 1 when the handler outlasts the grace period', async () => {
+    const { child, logged, finished } = startChild('hang');
+    await logged('started');
+    const signalledAt = Date.now();
+    child.kill('SIGTERM');
+    const { code, records } = await finished;
+    expect(code).toBe(1);
+    expect(Date.now() - signalledAt).toBeGreaterThanOrEqual(190);
+    expect(records.at(-1)).toMatchObject({ level: 'error', msg: 'shutdown timed out, forcing exit' });
+  });
+
+  it('exits at once on a second signal, with 128 + the signal number', async () => {
+    const { child, logged, finished } = startChild('hang');
+    await logged('started');
+    child.kill('SIGINT');
+    await logged('shutting down');
+    child.kill('SIGTERM');
+    const { code, records } = await finished;
+    expect(code).toBe(143);
+    expect(records.at(-1)).toMatchObject({ msg: 'second signal, exiting now', signal: 'SIGTERM' });
+  });
+
+  it('exits 1 and logs the error when the handler rejects', async () => {
+    const { child, logged, finished } = startChild('fail');
+    await logged('started');
+    child.kill('SIGTERM');
+    const { code, records } = await finished;
+    expect(code).toBe(1);
+    expect(records.at(-1)).toMatchObject({ msg: 'shutdown failed', err: { message: 'drain broke' } });
+  });
+});
+
+describe('installProcessGuards', () => {
+  it.each([
+    ['rejection', 'unhandled rejection', 'nobody caught me'],
+    ['exception', 'uncaught exception', 'thrown in a timer'],
+  ])('logs an unhandled %s at fatal with the error and exits 1', async (scenario, msg, message) => {
+    const { code, records } = await startChild(scenario).finished;
+    expect(code).toBe(1);
+    const fatal = records.find((r) => r.msg === msg);
+    expect(fatal).toMatchObject({ level: 'fatal', service: 'fixture', err: { type: 'Error', message } });
+    expect(String((fatal?.err as { stack?: string } | undefined)?.stack)).toContain('process-child.ts');
+  });
+});
+
+describe('exitOnConfigError', () => {
+  it('prints the one-line message to stderr and exits 1', async () => {
+    const { code, records, stderr } = await startChild('config', { RELAY_HEARTBEAT_INTERVAL_MS: '-5' })
+      .finished;
+    expect(code).toBe(1);
+    expect(stderr).toBe('RELAY_HEARTBEAT_INTERVAL_MS: expected a positive integer, got "-5"\n');
+    expect(records).toEqual([]);
+  });
+
+  it('returns the config when it is valid', async () => {
+    const { code, records, stderr } = await startChild('config', { RELAY_PREFIX: 'fixture-1' }).finished;
+    expect(code).toBe(0);
+    expect(stderr).toBe('');
+    expect(records[0]).toMatchObject({ msg: 'config loaded', prefix: 'fixture-1' });
+  });
+});
