@@ -1,1 +1,16 @@
-export {};
+export { canonicalDefinitionJson, type TaskSummary, taskSummary } from './canonical.js';
+export { checkCron } from './cron.js';
+export { type DurationResult, MAX_DURATION_MS, parseDuration } from './duration.js';
+export { formatIssue, WorkflowValidationError } from './errors.js';
+export {
+  BUILTIN_TYPES,
+  ENV_NAME_PATTERN,
+  HANDLER_NAME_PATTERN,
+  HTTP_METHODS,
+  ID_PATTERN,
+  MAX_RETRIES,
+  TASK_DEFAULTS,
+} from './rules.js';
+export { type ParseOptions, parseWorkflow, parseWorkflowOrThrow } from './source.js';
+export type { Backoff, ParseResult, TaskDefinition, WorkflowDefinition, WorkflowIssue } from './types.js';
+export { unwrapResult, validateWorkflow } from './validate.js';

@@ -1,0 +1,188 @@
+import * as v from 'valibot';
+import { checkCron } from './cron.js';
+import { parseDuration } from './duration.js';
+import { suggest } from './path.js';
+import { HANDLER_NAME_PATTERN, ID_PATTERN, MAX_RETRIES } from './rules.js';
+
+type Entries = v.ObjectEntries;
+
+/**
+ * A strict mapping: an unknown key is reported at its own path as `unknown field "x"` (with a
+ * "did you mean" hint); a non-mapping as `must be a mapping`.
+ */
+export function strictMapping<T extends Entries>(entries: T, emptyHint?: string) {
+  const known = Object.keys(entries);
+  return v.strictObject(entries, (issue) => {
+    const last = issue.path?.at(-1);
+    if (last?.origin === 'key' && issue.input === undefined) return 'is required';
+    if (last?.origin === 'key') {
+      const key = String(issue.input);
+      const allowed =
+        known.length > 0 ? `allowed: ${known.join(', ')}` : (emptyHint ?? 'no fields are allowed here');
+      return `unknown field "${key}"${suggest(key, known)}; ${allowed}`;
+    }
+    return issue.input === undefined ? 'is required' : `must be a mapping (got ${describe(issue.input)})`;
+  });
+}
+
+/** Short description of a value for messages: `a list`, `null`, `the number 3`, `"text"`. */
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'string')
+    return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value);
+  if (typeof value === 'object') return 'a mapping';
+  return `the ${typeof value} ${String(value)}`;
+}
+
+/** A required/optional string with a message naming what was received. */
+export function text(what = 'a string') {
+  return v.string((issue) =>
+    issue.input === undefined ? 'is required' : `must be ${what} (got ${describe(issue.input)})`,
+  );
+}
+
+/** A duration string; `positive` also rejects zero (timeouts). */
+export function duration(positive = false) {
+  return v.custom<string>(
+    (input) => {
+      const parsed = parseDuration(input);
+      return parsed.ok && (!positive || parsed.ms > 0);
+    },
+    (issue) => {
+      const parsed = parseDuration(issue.input);
+      return parsed.ok ? 'must be greater than zero' : parsed.reason;
+    },
+  );
+}
+
+/** An id matching {@link ID_PATTERN}. */
+export function identifier(what: string) {
+  return v.pipe(
+    text(),
+    v.regex(
+      ID_PATTERN,
+      (issue) => `invalid ${what} ${describe(issue.input)}: must match ${ID_PATTERN.source}`,
+    ),
+  );
+}
+
+const Retries = v.pipe(
+  v.number((issue) => `must be a whole number from 0 to ${MAX_RETRIES} (got ${describe(issue.input)})`),
+  v.integer((issue) => `must be a whole number from 0 to ${MAX_RETRIES} (got ${describe(issue.input)})`),
+  v.minValue(0, (issue) => `must not be negative (got ${describe(issue.input)})`),
+  v.maxValue(MAX_RETRIES, (issue) => `must be at most ${MAX_RETRIES} (got ${describe(issue.input)})`),
+);
+
+const Backoff = v.nullish(
+  strictMapping({
+    initial: v.optional(duration()),
+    factor: v.optional(
+      v.pipe(
+        v.number((issue) => `must be a number of at least 1 (got ${describe(issue.input)})`),
+        v.finite('must be a finite number'),
+        v.minValue(1, (issue) => `must be at least 1 (got ${describe(issue.input)})`),
+      ),
+    ),
+    max: v.optional(duration()),
+  }),
+);
+
+const Queue = identifier('queue name');
+
+const TaskType = v.pipe(
+  text('a handler name'),
+  v.regex(
+    HANDLER_NAME_PATTERN,
+    (issue) => `invalid handler name ${describe(issue.input)}: must match ${HANDLER_NAME_PATTERN.source}`,
+  ),
+);
+
+const Needs = v.union(
+  [
+    v.pipe(
+      text(),
+      v.transform((need) => [need]),
+    ),
+    v.array(text('a task id')),
+  ],
+  (issue) => `must be a list of task ids (got ${describe(issue.input)})`,
+);
+
+const With = v.nullish(
+  v.record(v.string(), v.unknown(), (issue) => `must be a mapping (got ${describe(issue.input)})`),
+);
+
+/** Structure of one task (a `null` task is an empty one). */
+export const TaskSchema = v.nullish(
+  strictMapping({
+    needs: v.nullish(Needs),
+    type: v.optional(TaskType),
+    with: With,
+    retries: v.optional(Retries),
+    backoff: Backoff,
+    timeout: v.optional(duration(true)),
+    queue: v.optional(Queue),
+    requires_approval: v.optional(
+      v.boolean((issue) => `must be true or false (got ${describe(issue.input)})`),
+    ),
+  }),
+);
+
+const On = v.nullish(
+  strictMapping({
+    event: v.optional(
+      v.pipe(
+        text('an event type'),
+        v.check((s) => s.trim().length > 0, 'must not be empty'),
+      ),
+    ),
+    schedule: v.optional(
+      v.pipe(
+        text('a cron expression'),
+        v.rawCheck(({ dataset, addIssue }) => {
+          if (!dataset.typed) return;
+          const problem = checkCron(dataset.value);
+          if (problem) addIssue({ message: problem });
+        }),
+      ),
+    ),
+  }),
+);
+
+const Defaults = v.nullish(
+  strictMapping({
+    retries: v.optional(Retries),
+    timeout: v.optional(duration(true)),
+    queue: v.optional(Queue),
+    backoff: Backoff,
+  }),
+);
+
+const Tasks = v.pipe(
+  v.record(identifier('task id'), TaskSchema, (issue) =>
+    issue.input === undefined
+      ? 'is required'
+      : `must be a mapping of task id -> task (got ${describe(issue.input)})`,
+  ),
+  v.check((tasks) => Object.keys(tasks).length > 0, 'a workflow needs at least one task'),
+);
+
+/** Structure of a workflow document (SPEC section 3); semantic checks come after. */
+export const WorkflowSchema = strictMapping({
+  id: identifier('workflow id'),
+  name: v.optional(
+    v.pipe(
+      text(),
+      v.check((s) => s.trim().length > 0, 'must not be empty'),
+    ),
+  ),
+  on: On,
+  defaults: Defaults,
+  tasks: Tasks,
+});
+
+/** The parsed document as valibot returns it. */
+export type WorkflowDocument = v.InferOutput<typeof WorkflowSchema>;
+/** One task as valibot returns it. */
+export type TaskDocument = NonNullable<v.InferOutput<typeof TaskSchema>>;

@@ -1,0 +1,103 @@
+import { hasTemplate, TemplateSyntaxError, validateShellTemplate } from '@relay/template';
+import * as v from 'valibot';
+import { parseDuration } from './duration.js';
+import type { DocPathSegment, RawIssue } from './path.js';
+import { ENV_NAME_PATTERN, HTTP_METHODS } from './rules.js';
+import { describe, strictMapping, text } from './schema.js';
+
+/** A string that is either a template (checked at run time) or satisfies `check` now. */
+function templatedOr(check: (value: string) => string | null, what: string) {
+  return v.pipe(
+    text(what),
+    v.rawCheck(({ dataset, addIssue }) => {
+      if (!dataset.typed || hasTemplate(dataset.value)) return;
+      const problem = check(dataset.value);
+      if (problem) addIssue({ message: problem });
+    }),
+  );
+}
+
+function checkUrl(value: string): string | null {
+  if (!URL.canParse(value)) return `must be an absolute http(s) URL (got ${describe(value)})`;
+  const { protocol } = new URL(value);
+  return protocol === 'http:' || protocol === 'https:' ? null : `must use http or https (got ${protocol})`;
+}
+
+const StringMap = (what: string, keys?: RegExp) =>
+  v.record(
+    keys
+      ? v.pipe(
+          v.string(),
+          v.regex(keys, (issue) => `invalid ${what} name ${describe(issue.input)}`),
+        )
+      : v.string(),
+    text('a string'),
+    (issue) => `must be a mapping of ${what} name -> string (got ${describe(issue.input)})`,
+  );
+
+/** `with` of the built-in handlers; custom handlers take any mapping. */
+const BUILTIN_WITH: Record<string, v.GenericSchema> = {
+  // A noop ignores inputs: `with` fields on one usually mean a forgotten `type`.
+  noop: strictMapping({}, 'a noop task takes no with fields (is its type missing?)'),
+  sleep: strictMapping({
+    duration: templatedOr((d) => {
+      const parsed = parseDuration(d);
+      return parsed.ok ? null : parsed.reason;
+    }, 'a duration like 500ms, 10s, 5m or 1h'),
+  }),
+  shell: strictMapping({
+    command: v.pipe(
+      text('a string'),
+      v.check((c) => c.trim().length > 0, 'must not be empty'),
+    ),
+    env: v.nullish(StringMap('environment variable', ENV_NAME_PATTERN)),
+  }),
+  http: strictMapping({
+    url: templatedOr(checkUrl, 'a URL'),
+    method: v.optional(
+      v.picklist(
+        HTTP_METHODS,
+        (issue) => `must be one of ${HTTP_METHODS.join(', ')} (got ${describe(issue.input)})`,
+      ),
+    ),
+    headers: v.nullish(StringMap('header')),
+    body: v.optional(v.unknown()),
+  }),
+};
+
+/** True when `type` is a built-in handler whose `with` is checked here. */
+export function isBuiltinType(type: string): boolean {
+  return Object.hasOwn(BUILTIN_WITH, type);
+}
+
+/** Converts valibot issues to raw issues under `base`. */
+export function toRawIssues(
+  issues: readonly v.BaseIssue<unknown>[],
+  base: DocPathSegment[] = [],
+): RawIssue[] {
+  return issues.map((issue) => ({
+    path: [...base, ...(issue.path ?? []).map((p) => p.key as DocPathSegment)],
+    message: issue.message,
+  }));
+}
+
+/**
+ * Checks `with` of a built-in handler (`sleep` needs a duration, `shell` a command, `http` a URL,
+ * no unknown fields); also that shell references sit where they can be quoted.
+ */
+export function checkBuiltinWith(type: string, value: unknown, base: DocPathSegment[]): RawIssue[] {
+  const schema = BUILTIN_WITH[type];
+  if (!schema) return [];
+  const result = v.safeParse(schema, value ?? {});
+  if (!result.success) return toRawIssues(result.issues, base);
+  if (type === 'shell') {
+    const command = (value as { command: string }).command;
+    try {
+      validateShellTemplate(command);
+    } catch (err) {
+      if (!(err instanceof TemplateSyntaxError)) throw err;
+      return [{ path: [...base, 'command'], message: err.message }];
+    }
+  }
+  return [];
+}
