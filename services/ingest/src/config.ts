@@ -1,0 +1,43 @@
+import { commonEnv, envInt, envPort, envString, parseEnv } from '@relay/runtime';
+import * as v from 'valibot';
+
+const MAX_TIMER_MS = 2_147_483_647;
+
+/** The environment ingest reads (SPEC section 2 plus its own limits). */
+export const IngestEnv = v.object({
+  ...commonEnv,
+  PORT: envPort(8080),
+  // Optional: unset (or blank) disables authentication.
+  RELAY_API_TOKEN: v.optional(envString()),
+  RELAY_MAX_BODY_BYTES: envInt({ min: 1, max: 1024 * 1024 * 1024, default: 1024 * 1024 }),
+  RELAY_REQUEST_TIMEOUT_MS: envInt({ min: 1, max: MAX_TIMER_MS, default: 5000 }),
+});
+
+/** Ingest's configuration, parsed once at boot. */
+export interface IngestConfig {
+  databaseUrl: string;
+  redisUrl: string;
+  prefix: string;
+  logLevel: v.InferOutput<typeof IngestEnv>['LOG_LEVEL'];
+  port: number;
+  /** When set, every route but /healthz and /readyz needs `Authorization: Bearer <apiToken>`. */
+  apiToken: string | undefined;
+  maxBodyBytes: number;
+  /** Upper bound of each Postgres or Redis call made while answering a request. */
+  requestTimeoutMs: number;
+}
+
+/** Reads the configuration from `env`; throws ConfigError (one line per bad variable, naming it). */
+export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): IngestConfig {
+  const parsed = parseEnv(IngestEnv, env);
+  return {
+    databaseUrl: parsed.DATABASE_URL,
+    redisUrl: parsed.REDIS_URL,
+    prefix: parsed.RELAY_PREFIX,
+    logLevel: parsed.LOG_LEVEL,
+    port: parsed.PORT,
+    apiToken: parsed.RELAY_API_TOKEN,
+    maxBodyBytes: parsed.RELAY_MAX_BODY_BYTES,
+    requestTimeoutMs: parsed.RELAY_REQUEST_TIMEOUT_MS,
+  };
+}

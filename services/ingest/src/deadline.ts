@@ -1,0 +1,61 @@
+import { DependencyUnavailableError } from './errors.js';
+
+type Dependency = 'postgres' | 'redis';
+
+// postgres.js and Node error codes that mean "the server is not there", not "the query is wrong".
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+  'CONNECT_TIMEOUT',
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+]);
+
+/** True when `err` says the dependency is unreachable (connection refused, closed, shutting down). */
+export function isConnectionError(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code !== 'string') return err.message.includes('Connection is closed');
+  // SQLSTATE class 08 (connection exception), 57P0x (server shutting down), 53300 (too many connections).
+  return CONNECTION_CODES.has(code) || code.startsWith('08') || code.startsWith('57P0') || code === '53300';
+}
+
+/**
+ * Runs `work` against a dependency with a deadline: a call that takes longer than `timeoutMs` or fails to
+ * reach the server rejects with {@link DependencyUnavailableError} (503) instead of hanging the request.
+ * Other errors (a bug, a constraint violation) pass through unchanged. The underlying call is not cancelled:
+ * a write may still commit after the deadline, which is why every write of ingest is idempotent or harmless.
+ */
+export async function withDeadline<T>(
+  dependency: Dependency,
+  timeoutMs: number,
+  work: () => Promise<T>,
+): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new DependencyUnavailableError(dependency, `no answer within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+  });
+  try {
+    return await Promise.race([work(), deadline]);
+  } catch (err) {
+    if (err instanceof DependencyUnavailableError) throw err;
+    if (isConnectionError(err)) {
+      throw new DependencyUnavailableError(dependency, (err as Error).message || 'connection failed', {
+        cause: err,
+      });
+    }
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,173 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { createBus } from '@relay/bus';
+import { checkDatabase, createSql } from '@relay/db';
+import { checkRedis, createRedis } from '@relay/runtime';
+import type { Hono } from 'hono';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Harness, jsonRequest, openHarness, yamlRequest } from '../test/harness.js';
+import { createRepository } from './repository.js';
+
+const TOKEN = 's3cret-token';
+let h: Harness;
+let app: Hono;
+// A TCP server that accepts connections and never answers: a Postgres that hangs.
+let silent: Server;
+const sockets: Socket[] = [];
+let silentPort = 0;
+
+beforeAll(async () => {
+  h = await openHarness('ingest-errors');
+  app = h.app();
+  await app.request('/workflows', yamlRequest('id: basic\ntasks:\n  a: {}\n'));
+  silent = createServer((socket) => sockets.push(socket));
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  silentPort = (silent.address() as { port: number }).port;
+});
+afterAll(async () => {
+  for (const socket of sockets) socket.destroy();
+  await new Promise<void>((resolve) => (silent ? silent.close(() => resolve()) : resolve()));
+  await h?.close();
+});
+
+describe('authentication', () => {
+  const headers = (value?: string): RequestInit =>
+    value === undefined ? {} : { headers: { authorization: value } };
+  it.each([
+    ['no Authorization header', 401, undefined],
+    ['a wrong token', 401, 'Bearer nope'],
+    ['a token of another length', 401, `Bearer ${TOKEN}x`],
+    ['another scheme', 401, `Basic ${TOKEN}`],
+    ['the right token', 200, `Bearer ${TOKEN}`],
+    ['the right token, any case of the scheme', 200, `bearer ${TOKEN}`],
+  ])('GET /workflows with %s -> %i', async (_name, status, authorization) => {
+    const secured = h.app({ apiToken: TOKEN });
+    const res = await secured.request('/workflows', headers(authorization));
+    expect(res.status).toBe(status);
+    if (status === 401) expect(await res.json()).toMatchObject({ error: { code: 'unauthorized' } });
+  });
+
+  it('leaves /healthz and /readyz open, guards /metrics and unknown routes', async () => {
+    const secured = h.app({ apiToken: TOKEN });
+    expect((await secured.request('/healthz')).status).toBe(200);
+    expect((await secured.request('/readyz')).status).toBe(200);
+    expect((await secured.request('/metrics')).status).toBe(401);
+    expect((await secured.request('/nowhere')).status).toBe(401);
+    expect((await secured.request('/workflows/basic/runs', { method: 'POST' })).status).toBe(401);
+  });
+
+  it('without a configured token every route is open', async () => {
+    expect((await app.request('/workflows')).status).toBe(200);
+  });
+});
+
+describe('routing and error shape', () => {
+  it('404 with the error envelope for an unknown route or method', async () => {
+    for (const [path, method] of [
+      ['/nowhere', 'GET'],
+      ['/runs', 'DELETE'],
+    ] as const) {
+      const res = await app.request(path, { method });
+      expect(res.status).toBe(404);
+      expect(await res.json()).toMatchObject({ error: { code: 'not_found' } });
+    }
+  });
+
+  it('500 with a generic message for a bug, not the bug itself', async () => {
+    const broken = h.app(
+      {},
+      {
+        repo: {
+          ...createRepository(h.sql, { timeoutMs: 1000 }),
+          listWorkflows: async () => {
+            throw new TypeError('boom');
+          },
+        },
+      },
+    );
+    const res = await broken.request('/workflows');
+    expect(res.status).toBe(500);
+    expect(await res.json()).toEqual({ error: { code: 'internal', message: 'internal server error' } });
+  });
+});
+
+describe('unreachable dependencies', () => {
+  it.each([
+    ['refuses connections', () => 'postgres://relay@127.0.0.1:1/relay'],
+    ['never answers', () => `postgres://relay@127.0.0.1:${silentPort}/relay`],
+  ])('503 within the timeout when Postgres %s', async (_name, url) => {
+    const sql = createSql(url(), { connectTimeoutS: 30 });
+    try {
+      const down = h.app(
+        { requestTimeoutMs: 400 },
+        {
+          repo: createRepository(sql, { timeoutMs: 400 }),
+          checks: { postgres: () => checkDatabase(sql, 400), redis: () => checkRedis(h.redis) },
+        },
+      );
+      const requests: [string, RequestInit][] = [
+        ['/workflows', {}],
+        ['/workflows', yamlRequest('id: basic\ntasks:\n  a: {}\n')],
+        ['/workflows/basic/runs', jsonRequest('POST', {})],
+        ['/runs/some-run', {}],
+      ];
+      for (const [path, init] of requests) {
+        const started = Date.now();
+        const res = await down.request(path, init);
+        expect(Date.now() - started).toBeLessThan(2000);
+        expect(res.status, path).toBe(503);
+        expect(await res.json()).toMatchObject({ error: { code: 'unavailable' } });
+      }
+      const ready = await down.request('/readyz');
+      expect(ready.status).toBe(503);
+      const body = (await ready.json()) as { checks: Record<string, string> };
+      expect(body.checks.redis).toBe('ok');
+      expect(body.checks.postgres).not.toBe('ok');
+    } finally {
+      await sql.end({ timeout: 0 });
+    }
+  });
+
+  it('503 when Redis is unreachable while publishing RunStarted', async () => {
+    const redis = createRedis('redis://127.0.0.1:1', { logger: h.logger, name: 'ingest-test-down' });
+    const bus = createBus({
+      redis,
+      redisUrl: 'redis://127.0.0.1:1',
+      prefix: h.prefix,
+      source: 'ingest',
+      logger: h.logger,
+    });
+    try {
+      const down = h.app({ requestTimeoutMs: 400 }, { bus, checks: { redis: () => checkRedis(redis) } });
+      const started = Date.now();
+      const res = await down.request('/workflows/basic/runs', jsonRequest('POST', {}));
+      expect(Date.now() - started).toBeLessThan(2000);
+      expect(res.status).toBe(503);
+      expect(await res.json()).toMatchObject({ error: { code: 'unavailable', message: /redis/ } });
+      expect((await down.request('/readyz')).status).toBe(503);
+    } finally {
+      await bus.close();
+      redis.disconnect();
+    }
+  });
+});
+
+describe('health and metrics', () => {
+  it('healthz 200, readyz 200 naming each check', async () => {
+    expect((await app.request('/healthz')).status).toBe(200);
+    const ready = await app.request('/readyz');
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: 'ready', checks: { postgres: 'ok', redis: 'ok' } });
+  });
+
+  it('/metrics counts requests by route pattern and status, plus default metrics', async () => {
+    await app.request('/runs/unknown-run');
+    const res = await app.request('/metrics');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/plain');
+    const text = await res.text();
+    expect(text).toMatch(/relay_http_requests_total\{[^}]*route="\/runs\/:id"[^}]*status="404"[^}]*\} 1/);
+    expect(text).toContain('relay_http_request_duration_seconds_bucket');
+    expect(text).toContain('process_cpu_user_seconds_total');
+    expect(text).not.toContain('unknown-run');
+  });
+});

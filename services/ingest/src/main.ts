@@ -1,0 +1,16 @@
+import {
+  createLogger,
+  exitOnConfigError,
+  installProcessGuards,
+  instanceId,
+  onShutdown,
+} from '@relay/runtime';
+import { loadConfig } from './config.js';
+import { startIngest } from './service.js';
+
+// Wiring only: config -> logger -> service; SIGTERM/SIGINT -> stop (drain requests, close clients).
+const config = exitOnConfigError(() => loadConfig());
+const logger = createLogger({ service: 'ingest', level: config.logLevel, instance: instanceId('ingest') });
+installProcessGuards(logger);
+const service = await startIngest(config, { logger });
+onShutdown(() => service.stop(), { logger, graceMs: 10_000 });

@@ -1,0 +1,246 @@
+import type { Sql, TransactionSql } from '@relay/db';
+import { canonicalDefinitionJson, type WorkflowDefinition } from '@relay/workflow';
+import { withDeadline } from './deadline.js';
+
+/** Run statuses as stored in `runs.status`. */
+export const RUN_STATUSES = ['RUNNING', 'SUCCESS', 'FAILED', 'CANCELLED'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+export type ApplyStatus = 'created' | 'updated' | 'unchanged';
+
+export interface WorkflowListItem {
+  id: string;
+  name: string;
+  updatedAt: Date;
+}
+
+export interface WorkflowRecord {
+  id: string;
+  name: string;
+  version: number;
+  definition: WorkflowDefinition;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface RunListItem {
+  id: string;
+  workflowId: string;
+  status: RunStatus;
+  startedAt: Date;
+  finishedAt: Date | null;
+}
+
+export interface RunRecord extends RunListItem {
+  workflowVersion: number | null;
+  input: unknown;
+  error: string | null;
+  cancelRequestedAt: Date | null;
+  /** The definition the run pinned (its `workflow_version`), or null when that version is missing. */
+  definition: WorkflowDefinition | null;
+}
+
+export interface TaskRunRecord {
+  taskId: string;
+  status: string;
+  attempt: number;
+  output: string | null;
+  error: string | null;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+}
+
+/** What a cancel request found: no run, a run not RUNNING (nothing written), or a run now marked. */
+export type CancelOutcome =
+  | { kind: 'missing' }
+  | { kind: 'not-running'; status: RunStatus }
+  | { kind: 'requested'; workflowId: string };
+
+/** What an approve/reject request found, read in one statement. */
+export type DecisionTarget =
+  | { kind: 'missing-run' }
+  | { kind: 'missing-task' }
+  | { kind: 'found'; runStatus: RunStatus; taskStatus: string | null };
+
+/** The ingest slice of Postgres: workflows, workflow_versions, tasks, dependencies, runs (insert, cancel). */
+export interface Repository {
+  applyWorkflow(definition: WorkflowDefinition): Promise<{ status: ApplyStatus; version: number }>;
+  listWorkflows(): Promise<WorkflowListItem[]>;
+  findWorkflow(id: string): Promise<WorkflowRecord | null>;
+  insertRun(
+    runId: string,
+    workflowId: string,
+    input: Record<string, unknown>,
+  ): Promise<{ workflowVersion: number } | null>;
+  listRuns(filter: { workflowId?: string; status?: RunStatus; limit: number }): Promise<RunListItem[]>;
+  findRun(id: string): Promise<{ run: RunRecord; tasks: TaskRunRecord[] } | null>;
+  requestCancel(runId: string): Promise<CancelOutcome>;
+  findDecisionTarget(runId: string, taskId: string): Promise<DecisionTarget>;
+}
+
+/**
+ * Builds the repository over a postgres.js client. Every call is bounded by `timeoutMs`: an unreachable or
+ * stuck Postgres surfaces as DependencyUnavailableError (503), never as a hanging request.
+ */
+export function createRepository(sql: Sql, options: { timeoutMs: number }): Repository {
+  const bounded = <T>(work: () => Promise<T>): Promise<T> =>
+    withDeadline('postgres', options.timeoutMs, work);
+
+  return {
+    // One transaction serialized per workflow id (advisory xact lock): writes a new version only when the
+    // canonical definition differs from the current one; an identical definition writes nothing at all.
+    applyWorkflow: (definition) =>
+      bounded(() =>
+        sql.begin(async (tx) => {
+          await tx`SELECT pg_advisory_xact_lock(hashtext(${definition.id}))`;
+          const [current] = await tx<{ version: number; definition: WorkflowDefinition }[]>`
+            SELECT version, definition FROM workflows WHERE id = ${definition.id}`;
+          if (
+            current &&
+            canonicalDefinitionJson(current.definition) === canonicalDefinitionJson(definition)
+          ) {
+            return { status: 'unchanged' as const, version: current.version };
+          }
+          const version = current ? current.version + 1 : 1;
+          const json = tx.json(definition as never);
+          if (current) {
+            await tx`
+              UPDATE workflows SET name = ${definition.name}, definition = ${json}, version = ${version}
+              WHERE id = ${definition.id}`;
+            // Cascades to dependencies; task_runs no longer reference tasks (002), so history stays.
+            await tx`DELETE FROM tasks WHERE workflow_id = ${definition.id}`;
+          } else {
+            await tx`
+              INSERT INTO workflows (id, name, definition, version)
+              VALUES (${definition.id}, ${definition.name}, ${json}, ${version})`;
+          }
+          await tx`
+            INSERT INTO workflow_versions (workflow_id, version, definition)
+            VALUES (${definition.id}, ${version}, ${json})`;
+          await insertTasks(tx, definition);
+          return { status: current ? ('updated' as const) : ('created' as const), version };
+        }),
+      ),
+
+    // All workflows, by id.
+    listWorkflows: () =>
+      bounded(async () => {
+        const rows = await sql<WorkflowListItem[]>`
+          SELECT id, name, updated_at AS "updatedAt" FROM workflows ORDER BY id`;
+        return [...rows];
+      }),
+
+    // The current version of one workflow, or null.
+    findWorkflow: (id) =>
+      bounded(async () => {
+        const [row] = await sql<WorkflowRecord[]>`
+          SELECT id, name, version, definition, created_at AS "createdAt", updated_at AS "updatedAt"
+          FROM workflows WHERE id = ${id}`;
+        return row ?? null;
+      }),
+
+    // One statement: the run pins the workflow's current version and counts its tasks from that same
+    // row, so a concurrent re-apply cannot mix versions. Null when the workflow does not exist.
+    insertRun: (runId, workflowId, input) =>
+      bounded(async () => {
+        const [row] = await sql<{ workflowVersion: number }[]>`
+          INSERT INTO runs (id, workflow_id, status, input, workflow_version, remaining_tasks)
+          SELECT ${runId}, w.id, 'RUNNING', ${sql.json(input as never)}, w.version,
+                 jsonb_array_length(w.definition -> 'tasks')
+          FROM workflows w WHERE w.id = ${workflowId}
+          RETURNING workflow_version AS "workflowVersion"`;
+        return row ?? null;
+      }),
+
+    // Newest first (started_at DESC, then id for a stable order), filtered, at most `limit` rows.
+    listRuns: ({ workflowId, status, limit }) =>
+      bounded(async () => {
+        const rows = await sql<RunListItem[]>`
+          SELECT id, workflow_id AS "workflowId", status, started_at AS "startedAt", finished_at AS "finishedAt"
+          FROM runs
+          WHERE true
+            ${workflowId === undefined ? sql`` : sql`AND workflow_id = ${workflowId}`}
+            ${status === undefined ? sql`` : sql`AND status = ${status}`}
+          ORDER BY started_at DESC, id
+          LIMIT ${limit}`;
+        return [...rows];
+      }),
+
+    // One read-only repeatable-read transaction: the run, its pinned definition and its task_runs agree.
+    findRun: (id) =>
+      bounded(() =>
+        sql.begin('isolation level repeatable read read only', async (tx) => {
+          const [run] = await tx<RunRecord[]>`
+            SELECT r.id, r.workflow_id AS "workflowId", r.workflow_version AS "workflowVersion", r.status,
+                   r.input, r.error, r.started_at AS "startedAt", r.finished_at AS "finishedAt",
+                   r.cancel_requested_at AS "cancelRequestedAt", v.definition
+            FROM runs r
+            LEFT JOIN workflow_versions v ON v.workflow_id = r.workflow_id AND v.version = r.workflow_version
+            WHERE r.id = ${id}`;
+          if (!run) return null;
+          const tasks = await tx<TaskRunRecord[]>`
+            SELECT task_id AS "taskId", status, attempt, output, error,
+                   started_at AS "startedAt", finished_at AS "finishedAt"
+            FROM task_runs WHERE run_id = ${id}
+            ORDER BY created_at, task_id`;
+          return { run, tasks: [...tasks] };
+        }),
+      ),
+
+    // One statement: sets cancel_requested_at (first request wins the timestamp) only while the run is
+    // RUNNING; reports whether the run exists and its status otherwise. Repeating it changes nothing.
+    requestCancel: (runId) =>
+      bounded(async () => {
+        const [row] = await sql<{ status: RunStatus; workflowId: string; marked: boolean }[]>`
+          WITH target AS (
+            SELECT id, status, workflow_id FROM runs WHERE id = ${runId}
+          ), marked AS (
+            UPDATE runs SET cancel_requested_at = coalesce(runs.cancel_requested_at, now())
+            FROM target WHERE runs.id = target.id AND runs.status = 'RUNNING'
+            RETURNING runs.id
+          )
+          SELECT target.status, target.workflow_id AS "workflowId", EXISTS (SELECT 1 FROM marked) AS marked
+          FROM target`;
+        if (!row) return { kind: 'missing' };
+        if (!row.marked) return { kind: 'not-running', status: row.status };
+        return { kind: 'requested', workflowId: row.workflowId };
+      }),
+
+    // One statement: the run's status, whether the task belongs to the run's pinned definition, and its
+    // task_run status (null before the scheduler has created the row).
+    findDecisionTarget: (runId, taskId) =>
+      bounded(async () => {
+        const [row] = await sql<{ runStatus: RunStatus; inDefinition: boolean; taskStatus: string | null }[]>`
+          SELECT r.status AS "runStatus",
+                 coalesce(v.definition -> 'tasks' @> jsonb_build_array(jsonb_build_object('id', ${taskId}::text)), false)
+                   OR tr.id IS NOT NULL AS "inDefinition",
+                 tr.status AS "taskStatus"
+          FROM runs r
+          LEFT JOIN workflow_versions v ON v.workflow_id = r.workflow_id AND v.version = r.workflow_version
+          LEFT JOIN task_runs tr ON tr.run_id = r.id AND tr.task_id = ${taskId}
+          WHERE r.id = ${runId}`;
+        if (!row) return { kind: 'missing-run' };
+        if (!row.inDefinition) return { kind: 'missing-task' };
+        return { kind: 'found', runStatus: row.runStatus, taskStatus: row.taskStatus };
+      }),
+  };
+}
+
+// Two set-based statements: every task of the definition, then every edge.
+async function insertTasks(tx: TransactionSql, definition: WorkflowDefinition): Promise<void> {
+  const ids = definition.tasks.map((task) => task.id);
+  const configs = definition.tasks.map((task) => JSON.stringify(task));
+  // Sent as text: postgres.js infers a JS boolean[] parameter as a scalar boolean.
+  const approvals = definition.tasks.map((task) => String(task.requiresApproval));
+  await tx`
+    INSERT INTO tasks (id, workflow_id, name, config, requires_approval)
+    SELECT t.id, ${definition.id}, t.id, t.config::jsonb, t.approval::boolean
+    FROM unnest(${ids}::text[], ${configs}::text[], ${approvals}::text[]) AS t(id, config, approval)`;
+  const edges = definition.tasks.flatMap((task) => task.needs.map((need) => [task.id, need] as const));
+  if (edges.length === 0) return;
+  await tx`
+    INSERT INTO dependencies (workflow_id, task_id, depends_on_task_id)
+    SELECT ${definition.id}, d.task_id, d.need
+    FROM unnest(${edges.map((edge) => edge[0])}::text[], ${edges.map((edge) => edge[1])}::text[])
+      AS d(task_id, need)`;
+}

@@ -1,0 +1,156 @@
+import { randomUUID } from 'node:crypto';
+import { MAX_OPAQUE_ID_LENGTH, MAX_TEXT_LENGTH } from '@relay/contracts';
+import { Hono } from 'hono';
+import * as v from 'valibot';
+import { withDeadline } from '../deadline.js';
+import type { AppDeps } from '../deps.js';
+import { ConflictError, NotFoundError } from '../errors.js';
+import { isJsonObject, readJsonBody, validate } from '../middleware/body.js';
+import { RUN_STATUSES } from '../repository.js';
+import { presentRun } from '../views.js';
+
+const StartRunBody = v.strictObject({
+  input: v.optional(v.pipe(v.unknown(), v.check(isJsonObject, 'must be a JSON object'))),
+});
+
+const CancelBody = v.strictObject({
+  reason: v.optional(v.pipe(v.string('must be a string'), v.maxLength(MAX_TEXT_LENGTH))),
+});
+
+const by = v.optional(
+  v.pipe(v.string('must be a string'), v.minLength(1), v.maxLength(MAX_OPAQUE_ID_LENGTH)),
+);
+const ApproveBody = v.strictObject({ by });
+const RejectBody = v.strictObject({
+  by,
+  reason: v.optional(v.pipe(v.string('must be a string'), v.maxLength(MAX_TEXT_LENGTH))),
+});
+
+const ListRunsQuery = v.object({
+  workflowId: v.optional(v.pipe(v.string(), v.minLength(1, 'must not be empty'))),
+  status: v.optional(v.picklist(RUN_STATUSES, `must be one of ${RUN_STATUSES.join(', ')}`)),
+  limit: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(/^\d+$/, 'must be an integer from 1 to 1000'),
+      v.transform(Number),
+      v.minValue(1, 'must be an integer from 1 to 1000'),
+      v.maxValue(1000, 'must be an integer from 1 to 1000'),
+    ),
+    '50',
+  ),
+});
+
+/** POST /workflows/:id/runs and every /runs route. */
+export function runRoutes({ repo, bus, config, logger }: AppDeps): Hono {
+  const app = new Hono();
+  const publish = (events: Parameters<AppDeps['bus']['publish']>[0]) =>
+    withDeadline('redis', config.requestTimeoutMs, () => bus.publish(events));
+
+  app.post('/workflows/:id/runs', async (c) => {
+    const workflowId = c.req.param('id');
+    const body = await readJsonBody(c, StartRunBody);
+    const runId = randomUUID();
+    // An absent input is stored as {} so templates over `input.*` always read an object.
+    const inserted = await repo.insertRun(runId, workflowId, (body.input as Record<string, unknown>) ?? {});
+    if (!inserted) throw new NotFoundError(`workflow '${workflowId}' not found`);
+    // Committed before publishing: the scheduler must find the row when RunStarted arrives. If this publish
+    // fails the run stays RUNNING without task runs until the scheduler's recovery sweep re-starts it.
+    await publish({
+      type: 'RunStarted',
+      data: { runId, workflowId, workflowVersion: inserted.workflowVersion },
+    });
+    logger.info({ runId, workflowId, workflowVersion: inserted.workflowVersion }, 'run started');
+    return c.json(
+      { id: runId, workflowId, workflowVersion: inserted.workflowVersion, status: 'RUNNING' },
+      201,
+    );
+  });
+
+  app.get('/runs', async (c) => {
+    const query = validate(ListRunsQuery, c.req.query(), 'query');
+    const runs = await repo.listRuns({
+      workflowId: query.workflowId,
+      status: query.status,
+      limit: query.limit,
+    });
+    return c.json({
+      runs: runs.map((run) => ({
+        id: run.id,
+        workflowId: run.workflowId,
+        status: run.status,
+        startedAt: run.startedAt.toISOString(),
+        finishedAt: run.finishedAt?.toISOString() ?? null,
+      })),
+    });
+  });
+
+  app.get('/runs/:id', async (c) => {
+    const found = await repo.findRun(c.req.param('id'));
+    if (!found) throw new NotFoundError(`run '${c.req.param('id')}' not found`);
+    return c.json(presentRun(found.run, found.tasks));
+  });
+
+  app.post('/runs/:id/cancel', async (c) => {
+    const runId = c.req.param('id');
+    const body = await readJsonBody(c, CancelBody);
+    const outcome = await repo.requestCancel(runId);
+    if (outcome.kind === 'missing') throw new NotFoundError(`run '${runId}' not found`);
+    if (outcome.kind === 'not-running') {
+      throw new ConflictError(`run '${runId}' is ${outcome.status}, not RUNNING`, { status: outcome.status });
+    }
+    // Re-published on every request while RUNNING: the scheduler's cancel is idempotent.
+    await publish({
+      type: 'RunCancelRequested',
+      data: { runId, ...(body.reason ? { reason: body.reason } : {}) },
+    });
+    logger.info({ runId }, 'run cancel requested');
+    return c.json({ id: runId, status: 'CANCELLING' }, 202);
+  });
+
+  app.post('/runs/:id/tasks/:taskId/approve', async (c) => {
+    const { id: runId, taskId } = c.req.param();
+    const body = await readJsonBody(c, ApproveBody);
+    await requireBlocked(runId, taskId);
+    await publish({ type: 'TaskApproved', data: { runId, taskId, ...(body.by ? { by: body.by } : {}) } });
+    logger.info({ runId, taskId, by: body.by }, 'task approval requested');
+    return c.json({ runId, taskId, decision: 'approved' }, 202);
+  });
+
+  app.post('/runs/:id/tasks/:taskId/reject', async (c) => {
+    const { id: runId, taskId } = c.req.param();
+    const body = await readJsonBody(c, RejectBody);
+    await requireBlocked(runId, taskId);
+    await publish({
+      type: 'TaskRejected',
+      data: {
+        runId,
+        taskId,
+        ...(body.by ? { by: body.by } : {}),
+        ...(body.reason ? { reason: body.reason } : {}),
+      },
+    });
+    logger.info({ runId, taskId, by: body.by }, 'task rejection requested');
+    return c.json({ runId, taskId, decision: 'rejected' }, 202);
+  });
+
+  // 404 for an unknown run or a task outside the run's pinned definition; 409 unless the run is RUNNING
+  // and the task BLOCKED. The scheduler re-checks both when it applies the decision.
+  async function requireBlocked(runId: string, taskId: string): Promise<void> {
+    const target = await repo.findDecisionTarget(runId, taskId);
+    if (target.kind === 'missing-run') throw new NotFoundError(`run '${runId}' not found`);
+    if (target.kind === 'missing-task')
+      throw new NotFoundError(`task '${taskId}' not found in run '${runId}'`);
+    if (target.runStatus !== 'RUNNING') {
+      throw new ConflictError(`run '${runId}' is ${target.runStatus}, not RUNNING`, {
+        runStatus: target.runStatus,
+      });
+    }
+    if (target.taskStatus !== 'BLOCKED') {
+      const status = target.taskStatus ?? 'PENDING';
+      throw new ConflictError(`task '${taskId}' is ${status}, not BLOCKED`, { taskStatus: status });
+    }
+  }
+
+  return app;
+}

@@ -1,0 +1,287 @@
+import type { Hono } from 'hono';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Harness, insertTaskRun, jsonRequest, openHarness, yamlRequest } from '../test/harness.js';
+
+const V1 = `
+id: shipping
+tasks:
+  pick: {}
+  pack: { needs: [pick] }
+  ship: { needs: [pack], requires_approval: true }
+`;
+const V2 = `
+id: shipping
+tasks:
+  pick: {}
+  ship: { needs: [pick] }
+`;
+
+let h: Harness;
+let app: Hono;
+
+beforeAll(async () => {
+  h = await openHarness('ingest-runs');
+  app = h.app();
+  expect((await app.request('/workflows', yamlRequest(V1))).status).toBe(201);
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+async function startRun(body?: unknown, workflowId = 'shipping'): Promise<string> {
+  const res = await app.request(`/workflows/${workflowId}/runs`, jsonRequest('POST', body));
+  expect(res.status).toBe(201);
+  return ((await res.json()) as { id: string }).id;
+}
+
+async function errorOf(
+  res: Response,
+): Promise<{ code: string; message: string; details?: { path: string }[] }> {
+  return ((await res.json()) as { error: { code: string; message: string; details?: { path: string }[] } })
+    .error;
+}
+
+describe('POST /workflows/:id/runs', () => {
+  it('inserts a RUNNING run pinned to the current version and publishes RunStarted', async () => {
+    const res = await app.request('/workflows/shipping/runs', jsonRequest('POST', { input: { order: 7 } }));
+    expect(res.status).toBe(201);
+    const body = (await res.json()) as { id: string; workflowId: string; status: string };
+    expect(body).toMatchObject({ workflowId: 'shipping', status: 'RUNNING' });
+    const [run] = await h.sql`
+      SELECT status, input, workflow_version, remaining_tasks, started_at FROM runs WHERE id = ${body.id}`;
+    expect(run).toMatchObject({
+      status: 'RUNNING',
+      input: { order: 7 },
+      workflow_version: 1,
+      remaining_tasks: 3,
+    });
+    const started = (await h.readRunsStream()).filter((e) => e.type === 'RunStarted');
+    expect(started.at(-1)).toMatchObject({
+      type: 'RunStarted',
+      source: 'ingest',
+      data: { runId: body.id, workflowId: 'shipping', workflowVersion: 1 },
+    });
+  });
+
+  it('an empty body starts a run with input {}', async () => {
+    const res = await app.request('/workflows/shipping/runs', { method: 'POST' });
+    expect(res.status).toBe(201);
+    const { id } = (await res.json()) as { id: string };
+    const [run] = await h.sql`SELECT input FROM runs WHERE id = ${id}`;
+    expect(run?.input).toEqual({});
+  });
+
+  it.each([
+    ['an array input', { input: [1, 2] }, 'input'],
+    ['a string input', { input: 'x' }, 'input'],
+    ['a null input', { input: null }, 'input'],
+    ['an unknown field', { inputs: {} }, 'inputs'],
+  ])('400 for %s, naming the field', async (_name, body, path) => {
+    const res = await app.request('/workflows/shipping/runs', jsonRequest('POST', body));
+    expect(res.status).toBe(400);
+    const error = await errorOf(res);
+    expect(error.code).toBe('invalid_request');
+    expect(error.details?.map((d) => d.path)).toContain(path);
+  });
+
+  it('400 for malformed JSON, 415 for a non-JSON body', async () => {
+    const malformed = await app.request('/workflows/shipping/runs', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"input":',
+    });
+    expect(malformed.status).toBe(400);
+    const text = await app.request('/workflows/shipping/runs', {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: 'go',
+    });
+    expect(text.status).toBe(415);
+  });
+
+  it('404 for an unknown workflow, and nothing is published', async () => {
+    const before = (await h.readRunsStream()).length;
+    const res = await app.request('/workflows/ghost/runs', jsonRequest('POST', {}));
+    expect(res.status).toBe(404);
+    expect((await errorOf(res)).message).toContain('ghost');
+    expect((await h.readRunsStream()).length).toBe(before);
+  });
+
+  it('a run keeps its pinned version after the workflow changes', async () => {
+    const pinned = await startRun({});
+    const res = await app.request('/workflows', yamlRequest(V2));
+    expect(await res.json()).toMatchObject({ version: 2, status: 'updated' });
+    const fresh = await startRun({});
+    const rows = await h.sql<{ id: string; workflow_version: number; remaining_tasks: number }[]>`
+      SELECT id, workflow_version, remaining_tasks FROM runs WHERE id IN (${pinned}, ${fresh})`;
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    expect(byId.get(pinned)).toMatchObject({ workflow_version: 1, remaining_tasks: 3 });
+    expect(byId.get(fresh)).toMatchObject({ workflow_version: 2, remaining_tasks: 2 });
+    // The pinned run still reports its own version's tasks.
+    const detail = (await (await app.request(`/runs/${pinned}`)).json()) as { tasks: { taskId: string }[] };
+    expect(detail.tasks.map((t) => t.taskId)).toEqual(['pick', 'pack', 'ship']);
+    await app.request('/workflows', yamlRequest(V1));
+  });
+});
+
+describe('GET /runs', () => {
+  it('lists newest first and filters by workflow and status', async () => {
+    await app.request('/workflows', yamlRequest('id: other\ntasks:\n  a: {}\n'));
+    const first = await startRun({}, 'other');
+    const second = await startRun({}, 'other');
+    await h.sql`UPDATE runs SET status = 'SUCCESS', finished_at = now() WHERE id = ${first}`;
+    await h.sql`UPDATE runs SET started_at = now() - interval '1 hour' WHERE id = ${first}`;
+
+    const all = (await (await app.request('/runs?workflowId=other')).json()) as {
+      runs: { id: string; status: string; finishedAt: string | null }[];
+    };
+    expect(all.runs.map((r) => r.id)).toEqual([second, first]);
+    expect(all.runs[1]).toMatchObject({ status: 'SUCCESS' });
+    expect(all.runs[0]?.finishedAt).toBeNull();
+
+    const done = (await (await app.request('/runs?workflowId=other&status=SUCCESS')).json()) as {
+      runs: { id: string }[];
+    };
+    expect(done.runs.map((r) => r.id)).toEqual([first]);
+
+    const limited = (await (await app.request('/runs?limit=1')).json()) as { runs: unknown[] };
+    expect(limited.runs).toHaveLength(1);
+    const everything = (await (await app.request('/runs')).json()) as { runs: { startedAt: string }[] };
+    const times = everything.runs.map((r) => Date.parse(r.startedAt));
+    expect(times).toEqual([...times].sort((a, b) => b - a));
+  });
+
+  it.each([
+    ['status=DONE', 'status'],
+    ['limit=0', 'limit'],
+    ['limit=1001', 'limit'],
+    ['limit=ten', 'limit'],
+  ])('400 for %s, naming the parameter', async (query, path) => {
+    const res = await app.request(`/runs?${query}`);
+    expect(res.status).toBe(400);
+    expect((await errorOf(res)).details?.map((d) => d.path)).toContain(path);
+  });
+});
+
+describe('GET /runs/:id', () => {
+  it('returns the run with tasks in definition order, outputs parsed, missing task runs as PENDING', async () => {
+    const runId = await startRun({ input: { a: 1 } });
+    await insertTaskRun(h.sql, {
+      runId,
+      workflowId: 'shipping',
+      taskId: 'pack',
+      status: 'READY',
+    });
+    await insertTaskRun(h.sql, {
+      runId,
+      workflowId: 'shipping',
+      taskId: 'pick',
+      status: 'SUCCESS',
+      attempt: 1,
+      output: '{"items":[1,2]}',
+    });
+    const res = await app.request(`/runs/${runId}`);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as Record<string, unknown>;
+    expect(body).toMatchObject({
+      id: runId,
+      workflowId: 'shipping',
+      workflowVersion: 3,
+      status: 'RUNNING',
+      input: { a: 1 },
+      error: null,
+      finishedAt: null,
+      tasks: [
+        { taskId: 'pick', status: 'SUCCESS', attempt: 1, output: { items: [1, 2] }, error: null },
+        { taskId: 'pack', status: 'READY', attempt: 0, output: null },
+        { taskId: 'ship', status: 'PENDING', attempt: 0, output: null },
+      ],
+    });
+  });
+
+  it('404 for an unknown run', async () => {
+    const res = await app.request('/runs/00000000-0000-0000-0000-000000000000');
+    expect(res.status).toBe(404);
+  });
+});
+
+describe('POST /runs/:id/cancel', () => {
+  it('202: sets cancel_requested_at and publishes RunCancelRequested', async () => {
+    const runId = await startRun({});
+    const res = await app.request(`/runs/${runId}/cancel`, { method: 'POST' });
+    expect(res.status).toBe(202);
+    expect(await res.json()).toEqual({ id: runId, status: 'CANCELLING' });
+    const [run] = await h.sql`SELECT status, cancel_requested_at FROM runs WHERE id = ${runId}`;
+    expect(run?.status).toBe('RUNNING');
+    expect(run?.cancel_requested_at).toBeInstanceOf(Date);
+    const events = await h.readRunsStream();
+    expect(events.at(-1)).toMatchObject({ type: 'RunCancelRequested', data: { runId } });
+  });
+
+  it('409 when the run has finished, 404 when unknown', async () => {
+    const runId = await startRun({});
+    await h.sql`UPDATE runs SET status = 'FAILED', finished_at = now() WHERE id = ${runId}`;
+    const finished = await app.request(`/runs/${runId}/cancel`, { method: 'POST' });
+    expect(finished.status).toBe(409);
+    expect(await errorOf(finished)).toMatchObject({ code: 'conflict' });
+    const [run] = await h.sql`SELECT cancel_requested_at FROM runs WHERE id = ${runId}`;
+    expect(run?.cancel_requested_at).toBeNull();
+    expect((await app.request('/runs/nope/cancel', { method: 'POST' })).status).toBe(404);
+  });
+});
+
+describe('approve and reject', () => {
+  it('202 for a BLOCKED task: TaskApproved / TaskRejected published with by and reason', async () => {
+    const runId = await startRun({});
+    await insertTaskRun(h.sql, { runId, workflowId: 'shipping', taskId: 'ship', status: 'BLOCKED' });
+    const approve = await app.request(
+      `/runs/${runId}/tasks/ship/approve`,
+      jsonRequest('POST', { by: 'ana' }),
+    );
+    expect(approve.status).toBe(202);
+    expect((await h.readRunsStream()).at(-1)).toMatchObject({
+      type: 'TaskApproved',
+      data: { runId, taskId: 'ship', by: 'ana' },
+    });
+    const reject = await app.request(
+      `/runs/${runId}/tasks/ship/reject`,
+      jsonRequest('POST', { by: 'bo', reason: 'address missing' }),
+    );
+    expect(reject.status).toBe(202);
+    expect((await h.readRunsStream()).at(-1)).toMatchObject({
+      type: 'TaskRejected',
+      data: { runId, taskId: 'ship', by: 'bo', reason: 'address missing' },
+    });
+  });
+
+  it('409 unless the task is BLOCKED and the run RUNNING; 404 for unknown run or task', async () => {
+    const runId = await startRun({});
+    await insertTaskRun(h.sql, { runId, workflowId: 'shipping', taskId: 'pick', status: 'READY' });
+    const cases: [string, number][] = [
+      [`/runs/${runId}/tasks/pick/approve`, 409],
+      [`/runs/${runId}/tasks/ship/approve`, 409], // in the definition, not created yet
+      [`/runs/${runId}/tasks/pick/reject`, 409],
+      [`/runs/${runId}/tasks/ghost/approve`, 404],
+      ['/runs/nope/tasks/pick/approve', 404],
+    ];
+    for (const [path, status] of cases) {
+      const res = await app.request(path, { method: 'POST' });
+      expect(res.status, path).toBe(status);
+    }
+    const finished = await startRun({});
+    await insertTaskRun(h.sql, {
+      runId: finished,
+      workflowId: 'shipping',
+      taskId: 'ship',
+      status: 'BLOCKED',
+    });
+    await h.sql`UPDATE runs SET status = 'CANCELLED', finished_at = now() WHERE id = ${finished}`;
+    expect((await app.request(`/runs/${finished}/tasks/ship/approve`, { method: 'POST' })).status).toBe(409);
+  });
+
+  it('400 for a non-string by, naming it', async () => {
+    const res = await app.request('/runs/x/tasks/y/approve', jsonRequest('POST', { by: 5 }));
+    expect(res.status).toBe(400);
+    expect((await errorOf(res)).details?.map((d) => d.path)).toEqual(['by']);
+  });
+});

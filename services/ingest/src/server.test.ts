@@ -1,0 +1,112 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { createLogger } from '@relay/runtime';
+import {
+  createTestDatabase,
+  createTestRedis,
+  deleteRedisPrefix,
+  uniquePrefix,
+  waitFor,
+} from '@relay/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from './config.js';
+import { startIngest } from './service.js';
+
+let database: Awaited<ReturnType<typeof createTestDatabase>>;
+const redis = createTestRedis();
+const prefix = uniquePrefix('ingest-server');
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+});
+afterAll(async () => {
+  await deleteRedisPrefix(redis, prefix);
+  await redis.quit();
+  await database.drop();
+});
+
+describe('ingest over real HTTP', () => {
+  it('startIngest listens on port 0, answers fetch, and stops cleanly', async () => {
+    const config = loadConfig({
+      DATABASE_URL: database.url,
+      RELAY_PREFIX: prefix,
+      PORT: '0',
+      REDIS_URL: 'redis://127.0.0.1:6379',
+    });
+    const service = await startIngest(config, {
+      logger: createLogger({ service: 'ingest', level: 'silent' }),
+    });
+    expect(service.port).toBeGreaterThan(0);
+    const applied = await fetch(`${service.url}/workflows`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/yaml' },
+      body: 'id: over-http\ntasks:\n  a: {}\n',
+    });
+    expect(applied.status).toBe(201);
+    const run = await fetch(`${service.url}/workflows/over-http/runs`, { method: 'POST' });
+    expect(run.status).toBe(201);
+    expect((await fetch(`${service.url}/readyz`)).status).toBe(200);
+    await service.stop();
+    await expect(fetch(`${service.url}/healthz`)).rejects.toThrow();
+  });
+
+  it('main.ts logs its address, serves, and exits 0 on SIGTERM', async () => {
+    const main = fileURLToPath(new URL('./main.ts', import.meta.url));
+    const child: ChildProcess = spawn(
+      process.execPath,
+      ['--import', 'tsx', '--conditions=relay-source', main],
+      {
+        env: {
+          ...process.env,
+          PORT: '0',
+          DATABASE_URL: database.url,
+          REDIS_URL: 'redis://127.0.0.1:6379',
+          RELAY_PREFIX: prefix,
+          RELAY_API_TOKEN: 'tok',
+          LOG_LEVEL: 'info',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let output = '';
+    child.stdout?.on('data', (chunk) => {
+      output += String(chunk);
+    });
+    child.stderr?.on('data', (chunk) => {
+      output += String(chunk);
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      const url = await waitFor(
+        () => {
+          const line = output.split('\n').find((l) => l.includes('"ingest listening"'));
+          return line ? (JSON.parse(line) as { url: string }).url : undefined;
+        },
+        { timeoutMs: 20_000, message: 'ingest did not log its address' },
+      );
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
+      expect((await fetch(`${url}/workflows`)).status).toBe(401);
+      const listed = await fetch(`${url}/workflows`, { headers: { authorization: 'Bearer tok' } });
+      expect(listed.status).toBe(200);
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+
+  it('exits 1 with one line naming a bad variable', async () => {
+    const main = fileURLToPath(new URL('./main.ts', import.meta.url));
+    const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=relay-source', main], {
+      env: { ...process.env, PORT: '-1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => {
+      stderr += String(chunk);
+    });
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(code).toBe(1);
+    expect(stderr).toContain('PORT');
+  });
+});

@@ -1,0 +1,78 @@
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import { createBus } from '@relay/bus';
+import { checkDatabase, createSql } from '@relay/db';
+import { checkRedis, createLogger, createMetricsRegistry, createRedis, type Logger } from '@relay/runtime';
+import { createApp } from './app.js';
+import type { IngestConfig } from './config.js';
+import { createRepository } from './repository.js';
+
+/** A running ingest server. */
+export interface IngestService {
+  /** `http://<host>:<port>` the server listens on (the real port when PORT=0). */
+  url: string;
+  port: number;
+  /** Stops accepting requests, waits for in-flight ones, closes Redis and Postgres. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Wires config -> logger -> clients -> repository -> app and listens on `config.port`
+ * (0 = any free port). Resolves once the server is listening.
+ */
+export async function startIngest(
+  config: IngestConfig,
+  deps: { logger?: Logger; hostname?: string } = {},
+): Promise<IngestService> {
+  const logger = deps.logger ?? createLogger({ service: 'ingest', level: config.logLevel });
+  const sql = createSql(config.databaseUrl, { applicationName: 'relay-ingest' });
+  const redis = createRedis(config.redisUrl, { logger, name: 'ingest-publisher' });
+  const bus = createBus({
+    redis,
+    redisUrl: config.redisUrl,
+    prefix: config.prefix,
+    source: 'ingest',
+    logger,
+  });
+  const registry = createMetricsRegistry('ingest');
+  const app = createApp({
+    repo: createRepository(sql, { timeoutMs: config.requestTimeoutMs }),
+    bus,
+    config,
+    logger,
+    registry,
+    checks: { postgres: () => checkDatabase(sql), redis: () => checkRedis(redis) },
+  });
+
+  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+    const listening = serve({ fetch: app.fetch, port: config.port, hostname: deps.hostname }, () =>
+      resolve(listening),
+    );
+    listening.once('error', reject);
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host === '0.0.0.0' || host === '[::]' ? 'localhost' : host}:${address.port}`;
+  logger.info({ url }, 'ingest listening');
+
+  let stopping: Promise<void> | undefined;
+  const stop = async (): Promise<void> => {
+    await new Promise<void>((resolve, reject) => {
+      server.close((err) => (err ? reject(err) : resolve()));
+      // Keep-alive sockets with no request in flight would hold close() open.
+      if ('closeIdleConnections' in server) server.closeIdleConnections();
+    });
+    await bus.close();
+    await redis.quit().catch(() => redis.disconnect());
+    await sql.end({ timeout: 5 });
+    logger.info('ingest stopped');
+  };
+  return {
+    url,
+    port: address.port,
+    stop: () => {
+      stopping ??= stop();
+      return stopping;
+    },
+  };
+}
