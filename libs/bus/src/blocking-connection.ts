@@ -19,6 +19,7 @@ export class BlockingConnection {
   private client: Redis | null = null;
   private clientId: number | null = null;
   private abortInFlight: ((err: Error) => void) | null = null;
+  private interrupted = false;
 
   /**
    * @param open creates a new dedicated connection (createRedis(url, { blocking: true })).
@@ -31,11 +32,13 @@ export class BlockingConnection {
 
   /** Runs one command on the connection; rejects with BlockingTimeoutError after `watchdogMs`. */
   async run<T>(command: (client: Redis) => Promise<T>, watchdogMs: number): Promise<T> {
+    if (this.interrupted) throw new InterruptedError();
     const client = this.client ?? this.connect();
     if (this.clientId === null) {
       // Learn the connection id (for CLIENT UNBLOCK) before blocking on it; once per connection.
       const id = await client.call('CLIENT', ['ID']);
       if (this.client === client && typeof id === 'number') this.clientId = id;
+      if (this.interrupted) throw new InterruptedError();
     }
     let timer: NodeJS.Timeout | undefined;
     const aborted = new Promise<never>((_, reject) => {
@@ -57,8 +60,12 @@ export class BlockingConnection {
     }
   }
 
-  /** Ends the command in flight, if any: it resolves as timed out, or rejects with InterruptedError. */
+  /**
+   * For shutdown: ends the command in flight, if any (it resolves as timed out, or rejects with
+   * InterruptedError), and makes every later `run` reject with InterruptedError.
+   */
   interrupt(): void {
+    this.interrupted = true;
     const abort = this.abortInFlight;
     if (!abort) return;
     const abortIfStillRunning = (): void => {

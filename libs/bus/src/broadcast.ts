@@ -6,6 +6,7 @@ import { BlockingConnection } from './blocking-connection.js';
 import { WATCHDOG_GRACE_MS } from './consumer.js';
 import { compareStreamIds, findField, parseReadReply } from './entries.js';
 import { InvalidBusOptionError } from './errors.js';
+import { isStreamDeletedError } from './groups.js';
 import type { BroadcastOptions, Consumer, ConsumerStats } from './types.js';
 
 const READ_COUNT = 100;
@@ -86,6 +87,11 @@ export function startBroadcastReader(deps: BroadcastDeps, opts: BroadcastOptions
         failures = 0;
       } catch (err) {
         if (stopping.signal.aborted) break;
+        // The stream was deleted under a blocked XREAD: whatever it holds now came after the reset.
+        if (isStreamDeletedError(err)) {
+          lastId = '0-0';
+          continue;
+        }
         failures += 1;
         logError(
           err instanceof Error ? err.name : 'error',

@@ -8,6 +8,13 @@ export function isNoGroupError(err: unknown): boolean {
   return err instanceof Error && (err.message.startsWith('NOGROUP') || err.message.startsWith('UNBLOCKED'));
 }
 
+/** True when Redis ended a blocked read because its stream was deleted. */
+export function isStreamDeletedError(err: unknown): boolean {
+  return (
+    err instanceof Error && err.message.startsWith('UNBLOCKED') && err.message.includes('no longer exists')
+  );
+}
+
 /**
  * Creates `group` on every stream (`XGROUP CREATE s g 0 MKSTREAM`), ignoring BUSYGROUP. Id 0 so an
  * event appended before the group existed (e.g. right after a Redis reset) is still delivered.

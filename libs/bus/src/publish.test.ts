@@ -1,0 +1,98 @@
+import { parseEnvelope, streamNames } from '@relay/contracts';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createTestBus, type TestBus, taskReady } from '../test/helpers.js';
+import { InvalidOutgoingEventError, type OutgoingEvent, PublishError } from './index.js';
+
+let t: TestBus;
+beforeEach(() => {
+  t = createTestBus();
+});
+afterEach(async () => {
+  await t.cleanup();
+});
+
+describe('publish', () => {
+  it('routes each event to its stream, in order, as a validated envelope', async () => {
+    const names = streamNames(t.prefix);
+    const queued: OutgoingEvent = {
+      type: 'TaskQueued',
+      data: {
+        runId: 'r1',
+        taskId: 't1',
+        taskRunId: 'r1:t1',
+        attempt: 1,
+        queue: 'gpu',
+        workflowId: 'wf',
+        workflowVersion: 1,
+      },
+    };
+    const ids = await t.bus.publish([taskReady(1), queued, taskReady(2)]);
+    expect(ids).toHaveLength(3);
+    const ready = await t.redis.xrange(names.ready, '-', '+');
+    expect(ready.map(([id]) => id)).toEqual([ids[0], ids[2]]);
+    const work = await t.redis.xrange(names.work('gpu'), '-', '+');
+    expect(work.map(([id]) => id)).toEqual([ids[1]]);
+    const [, fields] = ready[0] ?? ['', []];
+    expect(fields[0]).toBe('event');
+    const parsed = parseEnvelope(fields[1]);
+    expect(parsed.ok).toBe(true);
+    if (!parsed.ok) return;
+    expect(parsed.event).toMatchObject({
+      type: 'TaskReady',
+      version: 1,
+      source: 'bus-test',
+      data: { taskId: 't1' },
+    });
+    expect(parsed.event.id).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('accepts a single event and an empty batch', async () => {
+    expect(await t.bus.publish(taskReady(1))).toHaveLength(1);
+    expect(await t.bus.publish([])).toEqual([]);
+  });
+
+  it.each([
+    {
+      name: 'a bad id',
+      event: { type: 'TaskReady', data: { runId: 'r', taskId: 'Not Valid', taskRunId: 'x', queue: 'q' } },
+    },
+    { name: 'a missing field', event: { type: 'TaskReady', data: { runId: 'r', taskId: 't', queue: 'q' } } },
+    { name: 'an unknown type', event: { type: 'Nope', data: {} } },
+    {
+      name: 'a NUL byte',
+      event: { type: 'TaskReady', data: { runId: 'r\u0000', taskId: 't', taskRunId: 'x', queue: 'q' } },
+    },
+  ])('throws InvalidOutgoingEventError for $name and writes nothing of the batch', async ({ event }) => {
+    await expect(t.bus.publish([taskReady(1), event as OutgoingEvent])).rejects.toBeInstanceOf(
+      InvalidOutgoingEventError,
+    );
+    expect(await t.redis.exists(streamNames(t.prefix).ready)).toBe(0);
+  });
+
+  it('rejects with PublishError naming the stream when an XADD fails', async () => {
+    const names = streamNames(t.prefix);
+    await t.redis.set(names.ready, 'not a stream');
+    const error = await t.bus.publish([abortFor('r1'), taskReady(1)]).catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(PublishError);
+    expect((error as PublishError).failures).toEqual([
+      { stream: names.ready, message: expect.stringContaining('WRONGTYPE') },
+    ]);
+    // The other event of the pipeline was written.
+    expect(await t.redis.xlen(names.control)).toBe(1);
+  });
+
+  it('trims each stream to about maxLen entries', async () => {
+    const bus = t.openBus({ maxLen: 100 });
+    for (let i = 0; i < 10; i += 1) {
+      await bus.publish(Array.from({ length: 100 }, (_, j) => taskReady(i * 100 + j)));
+    }
+    const length = await t.redis.xlen(streamNames(t.prefix).ready);
+    // MAXLEN ~ trims whole radix-tree nodes (100 entries each by default): never below maxLen.
+    expect(length).toBeGreaterThanOrEqual(100);
+    expect(length).toBeLessThanOrEqual(200);
+  });
+});
+
+function abortFor(runId: string): OutgoingEvent {
+  return { type: 'TaskAbortRequested', data: { runId, taskRunIds: [`${runId}:t1`], reason: 'CANCELLED' } };
+}
