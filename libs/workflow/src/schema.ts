@@ -12,17 +12,28 @@ type Entries = v.ObjectEntries;
  */
 export function strictMapping<T extends Entries>(entries: T, emptyHint?: string) {
   const known = Object.keys(entries);
-  return v.strictObject(entries, (issue) => {
-    const last = issue.path?.at(-1);
-    if (last?.origin === 'key' && issue.input === undefined) return 'is required';
-    if (last?.origin === 'key') {
+  return v.pipe(
+    mappingGuard(),
+    v.strictObject(entries, (issue) => {
+      const last = issue.path?.at(-1);
+      if (last?.origin === 'key' && issue.input === undefined) return 'is required';
       const key = String(issue.input);
       const allowed =
         known.length > 0 ? `allowed: ${known.join(', ')}` : (emptyHint ?? 'no fields are allowed here');
       return `unknown field "${key}"${suggest(key, known)}; ${allowed}`;
-    }
-    return issue.input === undefined ? 'is required' : `must be a mapping (got ${describe(issue.input)})`;
-  });
+    }),
+  );
+}
+
+/**
+ * Rejects anything but a plain mapping. Needed before `v.record` and `v.strictObject`, which
+ * accept arrays (and would read `Array.prototype.with` as a field).
+ */
+export function mappingGuard(what = 'a mapping') {
+  return v.custom<Record<string, unknown>>(
+    (input) => typeof input === 'object' && input !== null && !Array.isArray(input),
+    (issue) => (issue.input === undefined ? 'is required' : `must be ${what} (got ${describe(issue.input)})`),
+  );
 }
 
 /** Short description of a value for messages: `a list`, `null`, `the number 3`, `"text"`. */
@@ -98,20 +109,17 @@ const TaskType = v.pipe(
   ),
 );
 
-const Needs = v.union(
-  [
-    v.pipe(
-      text(),
-      v.transform((need) => [need]),
-    ),
-    v.array(text('a task id')),
-  ],
-  (issue) => `must be a list of task ids (got ${describe(issue.input)})`,
+const Needs = v.pipe(
+  v.unknown(),
+  v.check(
+    (input) => typeof input === 'string' || Array.isArray(input),
+    (issue) => `must be a list of task ids (got ${describe(issue.input)})`,
+  ),
+  v.transform((input) => (typeof input === 'string' ? [input] : input)),
+  v.array(text('a task id')),
 );
 
-const With = v.nullish(
-  v.record(v.string(), v.unknown(), (issue) => `must be a mapping (got ${describe(issue.input)})`),
-);
+const With = v.nullish(v.pipe(mappingGuard(), v.record(v.string(), v.unknown())));
 
 /** Structure of one task (a `null` task is an empty one). */
 export const TaskSchema = v.nullish(
@@ -160,11 +168,8 @@ const Defaults = v.nullish(
 );
 
 const Tasks = v.pipe(
-  v.record(identifier('task id'), TaskSchema, (issue) =>
-    issue.input === undefined
-      ? 'is required'
-      : `must be a mapping of task id -> task (got ${describe(issue.input)})`,
-  ),
+  mappingGuard('a mapping of task id -> task'),
+  v.record(identifier('task id'), TaskSchema),
   v.check((tasks) => Object.keys(tasks).length > 0, 'a workflow needs at least one task'),
 );
 

@@ -88,6 +88,22 @@ function parseJson(text: string): ParseResult {
   return { ok: false, issues: [...duplicates, ...issues] };
 }
 
+/** The mapping key written at `offset` (yaml reports only its first character). */
+function keyAt(text: string, offset: number): string {
+  const rest = text.slice(offset);
+  const quoted = /^"(?:[^"\\\n]|\\.)*"/.exec(rest)?.[0];
+  if (quoted) {
+    try {
+      return JSON.parse(quoted) as string;
+    } catch {
+      return quoted;
+    }
+  }
+  const single = /^'([^'\n]*)'/.exec(rest)?.[1];
+  if (single !== undefined) return single;
+  return (/^[^:\n,}]*/.exec(rest)?.[0] ?? '').trim();
+}
+
 function yamlIssues(
   errors: readonly { code: string; message: string; pos: [number, number] }[],
   text: string,
@@ -96,8 +112,7 @@ function yamlIssues(
   return errors.map((e) => {
     const { line, col } = lines.linePos(e.pos[0]);
     const base = YAML_MESSAGES[e.code] ?? e.message;
-    const message =
-      e.code === 'DUPLICATE_KEY' ? `${base} ${JSON.stringify(text.slice(e.pos[0], e.pos[1]))}` : base;
+    const message = e.code === 'DUPLICATE_KEY' ? `${base} ${JSON.stringify(keyAt(text, e.pos[0]))}` : base;
     return { path: '', message: `YAML syntax error: ${message}`, line, column: col };
   });
 }

@@ -3,7 +3,7 @@ import * as v from 'valibot';
 import { parseDuration } from './duration.js';
 import type { DocPathSegment, RawIssue } from './path.js';
 import { ENV_NAME_PATTERN, HTTP_METHODS } from './rules.js';
-import { describe, strictMapping, text } from './schema.js';
+import { describe, mappingGuard, strictMapping, text } from './schema.js';
 
 /** A string that is either a template (checked at run time) or satisfies `check` now. */
 function templatedOr(check: (value: string) => string | null, what: string) {
@@ -24,15 +24,17 @@ function checkUrl(value: string): string | null {
 }
 
 const StringMap = (what: string, keys?: RegExp) =>
-  v.record(
-    keys
-      ? v.pipe(
-          v.string(),
-          v.regex(keys, (issue) => `invalid ${what} name ${describe(issue.input)}`),
-        )
-      : v.string(),
-    text('a string'),
-    (issue) => `must be a mapping of ${what} name -> string (got ${describe(issue.input)})`,
+  v.pipe(
+    mappingGuard(`a mapping of ${what} name -> string`),
+    v.record(
+      keys
+        ? v.pipe(
+            v.string(),
+            v.regex(keys, (issue) => `invalid ${what} name ${describe(issue.input)}`),
+          )
+        : v.string(),
+      text('a string'),
+    ),
   );
 
 /** `with` of the built-in handlers; custom handlers take any mapping. */
