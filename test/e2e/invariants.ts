@@ -1,5 +1,5 @@
 import type { Sql } from '@relay/db';
-import type Redis from 'ioredis';
+import type { Redis } from 'ioredis';
 
 /**
  * Checks a finished run against what Relay promises, from the database and the results stream:
