@@ -1,0 +1,92 @@
+import type { DelayedSet } from '@relay/bus';
+import type { Logger } from '@relay/runtime';
+
+/** Options of {@link startDelayedPoller}. */
+export interface DelayedPollerOptions {
+  delayed: DelayedSet;
+  /** Dispatches popped task run ids; when it throws they are put back, due a second later. */
+  dispatch: (ids: string[]) => Promise<unknown>;
+  logger: Logger;
+  /** Longest sleep between polls (another dispatcher may add earlier items). Default 1000. */
+  maxSleepMs?: number;
+  /** Members popped per round. Default 500. */
+  batchSize?: number;
+  now?: () => number;
+}
+
+/** A running poller of the delayed set. */
+export interface DelayedPoller {
+  /** An item due at `dueAtMs` was added here: wake now if that is earlier than the current sleep's end. */
+  notify(dueAtMs: number): void;
+  /** Ends the loop after the current round. */
+  stop(): Promise<void>;
+}
+
+const RETRY_AFTER_ERROR_MS = 1000;
+
+/**
+ * Polls the delayed set: sleeps until the earliest due time (at most `maxSleepMs`), pops up to
+ * `batchSize` due members atomically (so two dispatchers never pop the same one) and dispatches them.
+ */
+export function startDelayedPoller(opts: DelayedPollerOptions): DelayedPoller {
+  const maxSleepMs = opts.maxSleepMs ?? 1000;
+  const batchSize = opts.batchSize ?? 500;
+  const now = opts.now ?? Date.now;
+  let stopped = false;
+  let wakeAt = Number.POSITIVE_INFINITY;
+  let wake: (() => void) | undefined;
+
+  function sleepUntil(at: number): Promise<void> {
+    return new Promise((resolve) => {
+      wakeAt = at;
+      const timer = setTimeout(done, Math.max(0, at - now()));
+      function done(): void {
+        clearTimeout(timer);
+        wake = undefined;
+        wakeAt = Number.POSITIVE_INFINITY;
+        resolve();
+      }
+      wake = done;
+    });
+  }
+
+  async function round(): Promise<void> {
+    const next = await opts.delayed.nextDueAtMs();
+    const t = now();
+    if (next === null || next > t) {
+      await sleepUntil(Math.min(t + maxSleepMs, next ?? Number.POSITIVE_INFINITY));
+      return;
+    }
+    const ids = await opts.delayed.popDue(t, batchSize);
+    if (ids.length === 0) return;
+    try {
+      await opts.dispatch(ids);
+    } catch (err) {
+      // Popped members are gone from the set: put them back so a transient failure loses none.
+      await opts.delayed.add(ids.map((member) => ({ member, dueAtMs: now() + RETRY_AFTER_ERROR_MS })));
+      throw err;
+    }
+  }
+
+  const loop = (async () => {
+    while (!stopped) {
+      try {
+        await round();
+      } catch (err) {
+        opts.logger.error({ err }, 'delayed poll failed');
+        if (!stopped) await sleepUntil(now() + RETRY_AFTER_ERROR_MS);
+      }
+    }
+  })();
+
+  return {
+    notify(dueAtMs) {
+      if (dueAtMs < wakeAt) wake?.();
+    },
+    async stop() {
+      stopped = true;
+      wake?.();
+      await loop;
+    },
+  };
+}

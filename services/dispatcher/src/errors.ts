@@ -1,0 +1,4 @@
+/** Base class of the dispatcher's own errors. */
+export class DispatcherError extends Error {
+  override name = 'DispatcherError';
+}

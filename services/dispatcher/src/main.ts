@@ -1,0 +1,16 @@
+import {
+  createLogger,
+  exitOnConfigError,
+  installProcessGuards,
+  instanceId,
+  onShutdown,
+} from '@relay/runtime';
+import { loadDispatcherConfig } from './config.js';
+import { startDispatcher } from './service.js';
+
+const config = exitOnConfigError(() => loadDispatcherConfig());
+const consumer = instanceId('dispatcher');
+const logger = createLogger({ service: 'dispatcher', level: config.LOG_LEVEL, instance: consumer });
+installProcessGuards(logger);
+const dispatcher = await startDispatcher(config, { logger, consumer });
+onShutdown(() => dispatcher.stop(), { logger, graceMs: 15_000 });

@@ -1,0 +1,84 @@
+import type { Sql } from '@relay/db';
+
+/** A task_run moved to QUEUED, with what its TaskQueued carries. */
+export interface QueuedTaskRun {
+  id: string;
+  runId: string;
+  taskId: string;
+  attempt: number;
+  queue: string;
+  workflowId: string;
+  workflowVersion: number;
+}
+
+interface QueuedRaw {
+  id: string;
+  run_id: string;
+  task_id: string;
+  attempt: number;
+  queue: string;
+  workflow_id: string;
+  workflow_version: number;
+}
+
+const toQueued = (r: QueuedRaw): QueuedTaskRun => ({
+  id: r.id,
+  runId: r.run_id,
+  taskId: r.task_id,
+  attempt: r.attempt,
+  queue: r.queue,
+  workflowId: r.workflow_id,
+  workflowVersion: r.workflow_version,
+});
+
+/** The dispatcher's slice of writes: task_runs READY -> QUEUED. */
+export type DispatcherRepository = ReturnType<typeof createDispatcherRepository>;
+
+/** Creates the dispatcher's repository over a pool. */
+export function createDispatcherRepository(sql: Sql) {
+  return {
+    /**
+     * READY -> QUEUED with `attempt += 1` for the given ids whose `ready_at` has passed (database clock)
+     * and whose run is RUNNING. One statement; row locks make each READY row move once however many
+     * dispatchers race on it. Returns the rows it moved; duplicates and rows no longer READY match nothing.
+     */
+    async queueTaskRuns(ids: readonly string[]): Promise<QueuedTaskRun[]> {
+      if (ids.length === 0) return [];
+      // workflow_version is set by ingest on every run; 1 only covers rows written before versioning.
+      const rows = await sql<QueuedRaw[]>`
+        UPDATE task_runs t
+        SET status = 'QUEUED', attempt = t.attempt + 1, queued_at = now()
+        FROM runs r
+        WHERE t.id = ANY(${[...ids].sort()}::text[])
+          AND t.status = 'READY' AND (t.ready_at IS NULL OR t.ready_at <= now())
+          AND r.id = t.run_id AND r.status = 'RUNNING'
+        RETURNING t.id, t.run_id, t.task_id, t.attempt, t.queue, t.workflow_id,
+                  coalesce(r.workflow_version, 1) AS workflow_version`;
+      return rows.map(toQueued);
+    },
+
+    /**
+     * The ids among `ids` that are READY but not yet due, with the milliseconds left by the database
+     * clock (so a skewed process clock cannot make them spin). Read only.
+     */
+    async listNotYetDue(ids: readonly string[]): Promise<{ id: string; waitMs: number }[]> {
+      if (ids.length === 0) return [];
+      const rows = await sql<{ id: string; wait_ms: number }[]>`
+        SELECT id, ceil(EXTRACT(EPOCH FROM (ready_at - now())) * 1000)::float8 AS wait_ms
+        FROM task_runs
+        WHERE id = ANY(${[...ids]}::text[]) AND status = 'READY' AND ready_at > now()`;
+      return rows.map((r) => ({ id: r.id, waitMs: Math.max(0, r.wait_ms) }));
+    },
+
+    /** The ids among `ids` that are QUEUED in a RUNNING run, as TaskQueued describes them. Read only. */
+    async listQueued(ids: readonly string[]): Promise<QueuedTaskRun[]> {
+      if (ids.length === 0) return [];
+      const rows = await sql<QueuedRaw[]>`
+        SELECT t.id, t.run_id, t.task_id, t.attempt, t.queue, t.workflow_id,
+               coalesce(r.workflow_version, 1) AS workflow_version
+        FROM task_runs t JOIN runs r ON r.id = t.run_id
+        WHERE t.id = ANY(${[...ids]}::text[]) AND t.status = 'QUEUED' AND r.status = 'RUNNING'`;
+      return rows.map(toQueued);
+    },
+  };
+}

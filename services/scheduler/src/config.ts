@@ -1,0 +1,20 @@
+import { commonEnv, type Env, envInt, healthEnv, parseEnv } from '@relay/runtime';
+import * as v from 'valibot';
+
+/** The scheduler's environment. */
+export const SchedulerEnvSchema = v.object({
+  ...commonEnv,
+  ...healthEnv,
+  /** Events read per stream per batch. */
+  SCHEDULER_BATCH_SIZE: envInt({ min: 1, max: 10_000, default: 500 }),
+  /** Idle time after which a dead consumer's pending events are taken over. */
+  SCHEDULER_CLAIM_IDLE_MS: envInt({ min: 100, default: 30_000 }),
+});
+
+/** Parsed scheduler configuration. */
+export type SchedulerConfig = v.InferOutput<typeof SchedulerEnvSchema>;
+
+/** Reads the scheduler's configuration; throws ConfigError naming each bad variable. */
+export function loadSchedulerConfig(env: Env = process.env): SchedulerConfig {
+  return parseEnv(SchedulerEnvSchema, env);
+}

@@ -1,0 +1,16 @@
+import {
+  createLogger,
+  exitOnConfigError,
+  installProcessGuards,
+  instanceId,
+  onShutdown,
+} from '@relay/runtime';
+import { loadSchedulerConfig } from './config.js';
+import { startScheduler } from './service.js';
+
+const config = exitOnConfigError(() => loadSchedulerConfig());
+const consumer = instanceId('scheduler');
+const logger = createLogger({ service: 'scheduler', level: config.LOG_LEVEL, instance: consumer });
+installProcessGuards(logger);
+const scheduler = await startScheduler(config, { logger, consumer });
+onShutdown(() => scheduler.stop(), { logger, graceMs: 15_000 });

@@ -1,0 +1,61 @@
+import { type CompiledDefinition, definitionKey } from './definitions.js';
+import { DefinitionNotFoundError } from './errors.js';
+import type { MarkedSuccess, PropagationPlan } from './repository.js';
+
+/**
+ * Counts, for a batch of successes applied once each, the needs met per dependent task_run and the tasks
+ * done per run. O(successes + their dependents): a fan-in of N needs into one sink yields one row for
+ * the sink with `met = N`; a fan-out yields one row per dependent.
+ * @throws DefinitionNotFoundError when a success's pinned definition is not in `definitions`.
+ */
+export function planPropagation(
+  successes: readonly MarkedSuccess[],
+  definitions: ReadonlyMap<string, CompiledDefinition>,
+): PropagationPlan {
+  const met = new Map<string, { id: string; met: number; requiresApproval: boolean }>();
+  const done = new Map<string, number>();
+  for (const s of successes) {
+    const version = s.workflowVersion ?? 0;
+    const def = definitions.get(definitionKey(s.workflowId, version));
+    if (!def) throw new DefinitionNotFoundError(s.workflowId, version);
+    done.set(s.runId, (done.get(s.runId) ?? 0) + 1);
+    for (const dependent of def.dependents.get(s.taskId) ?? []) {
+      const id = `${s.runId}:${dependent}`;
+      const entry = met.get(id);
+      if (entry) entry.met += 1;
+      else met.set(id, { id, met: 1, requiresApproval: def.tasks.get(dependent)?.requiresApproval ?? false });
+    }
+  }
+  return {
+    dependents: [...met.values()],
+    runs: [...done].map(([runId, n]) => ({ runId, done: n })),
+  };
+}
+
+/** The task_run ids of the dependents of the given tasks (for re-announcing them). */
+export function dependentTaskRunIds(
+  tasks: readonly { runId: string; taskId: string; workflowId: string; workflowVersion: number | null }[],
+  definitions: ReadonlyMap<string, CompiledDefinition>,
+): string[] {
+  const ids = new Set<string>();
+  for (const t of tasks) {
+    const def = definitions.get(definitionKey(t.workflowId, t.workflowVersion ?? 0));
+    for (const dependent of def?.dependents.get(t.taskId) ?? []) ids.add(`${t.runId}:${dependent}`);
+  }
+  return [...ids];
+}
+
+/** The distinct pinned versions of `items`. */
+export function pinnedKeys(
+  items: readonly { workflowId: string; workflowVersion: number | null }[],
+): { workflowId: string; version: number }[] {
+  const keys = new Map<string, { workflowId: string; version: number }>();
+  for (const i of items) {
+    if (i.workflowVersion === null) continue;
+    keys.set(definitionKey(i.workflowId, i.workflowVersion), {
+      workflowId: i.workflowId,
+      version: i.workflowVersion,
+    });
+  }
+  return [...keys.values()];
+}

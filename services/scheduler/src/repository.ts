@@ -1,0 +1,483 @@
+import type { Sql, TransactionSql } from '@relay/db';
+import type { WorkflowDefinition } from '@relay/workflow';
+
+/** The states a run's sweep moves to CANCELLED. */
+const NON_TERMINAL = ['PENDING', 'READY', 'QUEUED', 'BLOCKED', 'RUNNING'];
+
+/** A run as RunStarted needs it. */
+export interface RunRow {
+  id: string;
+  workflowId: string;
+  workflowVersion: number | null;
+  status: string;
+  cancelRequested: boolean;
+}
+
+/** A task_run row to create at run start. */
+export interface NewTaskRun {
+  runId: string;
+  workflowId: string;
+  taskId: string;
+  queue: string;
+  maxAttempts: number;
+  pendingNeeds: number;
+  status: 'PENDING' | 'READY' | 'BLOCKED';
+}
+
+/** A READY task_run, as TaskReady announces it. */
+export interface ReadyTaskRun {
+  id: string;
+  runId: string;
+  taskId: string;
+  queue: string;
+  readyAt: Date | null;
+}
+
+/** A task_run with its run's pinned version and state (what result handlers decide on). */
+export interface TaskRunContext {
+  id: string;
+  runId: string;
+  taskId: string;
+  workflowId: string;
+  workflowVersion: number | null;
+  attempt: number;
+  status: string;
+  maxAttempts: number;
+  queue: string;
+  error: string | null;
+  runStatus: string;
+}
+
+/** A SUCCESS task_run whose success this transaction applies (exactly once). */
+export interface MarkedSuccess {
+  runId: string;
+  taskId: string;
+  workflowId: string;
+  workflowVersion: number | null;
+}
+
+/** What one batch of successes changes: per dependent task_run the number of needs met, per run the tasks done. */
+export interface PropagationPlan {
+  dependents: { id: string; met: number; requiresApproval: boolean }[];
+  runs: { runId: string; done: number }[];
+}
+
+/** A run that has just reached a terminal status. */
+export interface FinishedRun {
+  runId: string;
+  workflowId: string;
+  status: 'SUCCESS' | 'FAILED' | 'CANCELLED';
+  error: string | null;
+}
+
+/** A run to move to FAILED or CANCELLED. */
+export interface RunEnding {
+  runId: string;
+  status: 'FAILED' | 'CANCELLED';
+  error: string | null;
+}
+
+/** Runs finished by a sweep and, per run, the task_runs that were RUNNING (their workers must abort). */
+export interface SweepResult {
+  finished: FinishedRun[];
+  abortedRunning: Map<string, string[]>;
+}
+
+/** A retry to schedule: the failed attempt and the backoff before the next. */
+export interface RetryRequest {
+  id: string;
+  attempt: number;
+  delayMs: number;
+}
+
+/** An approval or rejection of a BLOCKED task. */
+export interface Decision {
+  runId: string;
+  taskId: string;
+  by: string | null;
+}
+
+/** A rejection, with the error text written on the task_run. */
+export interface Rejection extends Decision {
+  error: string;
+}
+
+interface ReadyRowRaw {
+  id: string;
+  run_id: string;
+  task_id: string;
+  queue: string;
+  ready_at: Date | null;
+}
+
+const toReady = (r: ReadyRowRaw): ReadyTaskRun => ({
+  id: r.id,
+  runId: r.run_id,
+  taskId: r.task_id,
+  queue: r.queue,
+  readyAt: r.ready_at,
+});
+
+// Arrays are bound as plain JS arrays: postgres.js's sql.array() mis-serializes on a fresh connection
+// (before its array types are fetched), and boolean arrays are bound as scalars, hence 0/1 ints.
+
+/** The scheduler's slice of writes (task_runs creation, readiness, retries, sweeps; runs progress and ends). */
+export type SchedulerRepository = ReturnType<typeof createSchedulerRepository>;
+
+/** Creates the scheduler's repository over a pool. */
+export function createSchedulerRepository(sql: Sql) {
+  /** Run ends in `tx`: runs RUNNING -> status (guarded), then every non-terminal task_run of them -> CANCELLED. */
+  async function endRunsIn(tx: TransactionSql, requested: readonly RunEnding[]): Promise<SweepResult> {
+    const result: SweepResult = { finished: [], abortedRunning: new Map() };
+    // One ending per run (the first wins): UPDATE ... FROM would otherwise pick one arbitrarily.
+    const byRun = new Map<string, RunEnding>();
+    for (const e of requested) if (!byRun.has(e.runId)) byRun.set(e.runId, e);
+    const endings = [...byRun.values()].sort((a, b) => (a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0));
+    if (endings.length === 0) return result;
+    const ended = await tx<
+      { id: string; workflow_id: string; status: FinishedRun['status']; error: string | null }[]
+    >`
+      UPDATE runs r
+      SET status = e.status,
+          finished_at = now(),
+          error = NULLIF(e.error, ''),
+          cancel_requested_at = CASE WHEN e.status = 'CANCELLED' THEN coalesce(r.cancel_requested_at, now())
+                                     ELSE r.cancel_requested_at END
+      FROM unnest(
+        ${endings.map((e) => e.runId)}::text[],
+        ${endings.map((e) => e.status)}::text[],
+        ${endings.map((e) => e.error ?? '')}::text[]
+      ) AS e(id, status, error)
+      WHERE r.id = e.id AND r.status = 'RUNNING'
+      RETURNING r.id, r.workflow_id, r.status, r.error`;
+    if (ended.length === 0) return result;
+    result.finished = ended.map((r) => ({
+      runId: r.id,
+      workflowId: r.workflow_id,
+      status: r.status,
+      error: r.error,
+    }));
+    // FOR UPDATE in the subquery: a row a worker moves to a terminal state concurrently is re-checked
+    // against the status list after its lock is granted, and `old.status` is the state we cancelled from.
+    const swept = await tx<{ id: string; run_id: string; previous_status: string }[]>`
+      UPDATE task_runs t
+      SET status = 'CANCELLED', finished_at = now()
+      FROM (
+        SELECT id, status FROM task_runs
+        WHERE run_id = ANY(${ended.map((r) => r.id)}::text[])
+          AND status = ANY(${NON_TERMINAL}::text[])
+        ORDER BY id
+        FOR UPDATE
+      ) AS old
+      WHERE t.id = old.id
+      RETURNING t.id, t.run_id, old.status AS previous_status`;
+    for (const row of swept) {
+      if (row.previous_status !== 'RUNNING') continue;
+      const list = result.abortedRunning.get(row.run_id) ?? [];
+      list.push(row.id);
+      result.abortedRunning.set(row.run_id, list);
+    }
+    return result;
+  }
+
+  return {
+    /** Reads the definitions of the given pinned versions; missing rows are left out. Read only. */
+    async loadDefinitions(
+      keys: readonly { workflowId: string; version: number }[],
+    ): Promise<{ workflowId: string; version: number; definition: WorkflowDefinition }[]> {
+      if (keys.length === 0) return [];
+      const rows = await sql<{ workflow_id: string; version: number; definition: WorkflowDefinition }[]>`
+        SELECT v.workflow_id, v.version, v.definition
+        FROM workflow_versions v
+        JOIN unnest(
+          ${keys.map((k) => k.workflowId)}::text[],
+          ${keys.map((k) => k.version)}::int[]
+        ) AS k(workflow_id, version) ON v.workflow_id = k.workflow_id AND v.version = k.version`;
+      return rows.map((r) => ({ workflowId: r.workflow_id, version: r.version, definition: r.definition }));
+    },
+
+    /** Reads runs by id (missing ids are left out). Read only. */
+    async loadRuns(runIds: readonly string[]): Promise<RunRow[]> {
+      const rows = await sql<
+        {
+          id: string;
+          workflow_id: string;
+          workflow_version: number | null;
+          status: string;
+          cancel_requested: boolean;
+        }[]
+      >`
+        SELECT id, workflow_id, workflow_version, status, cancel_requested_at IS NOT NULL AS cancel_requested
+        FROM runs WHERE id = ANY(${[...runIds]}::text[])`;
+      return rows.map((r) => ({
+        id: r.id,
+        workflowId: r.workflow_id,
+        workflowVersion: r.workflow_version,
+        status: r.status,
+        cancelRequested: r.cancel_requested,
+      }));
+    },
+
+    /**
+     * One transaction: locks the runs (so a concurrent cancel sweep sees every row created here), sets
+     * `remaining_tasks` once, and inserts the task_runs of runs still RUNNING and not cancelled.
+     * Idempotent: existing (run_id, task_id) rows are kept as they are. Returns the ids of the runs it
+     * found live.
+     */
+    async createTaskRuns(
+      taskRuns: readonly NewTaskRun[],
+      taskCounts: readonly { runId: string; count: number }[],
+    ): Promise<string[]> {
+      return sql.begin(async (tx) => {
+        const live = await tx<{ id: string }[]>`
+          SELECT id FROM runs
+          WHERE id = ANY(${taskCounts.map((c) => c.runId)}::text[])
+            AND status = 'RUNNING' AND cancel_requested_at IS NULL
+          ORDER BY id
+          FOR UPDATE`;
+        const liveIds = new Set(live.map((r) => r.id));
+        if (liveIds.size === 0) return [];
+        const counts = taskCounts.filter((c) => liveIds.has(c.runId));
+        await tx`
+          UPDATE runs r SET remaining_tasks = c.n
+          FROM unnest(
+            ${counts.map((c) => c.runId)}::text[],
+            ${counts.map((c) => c.count)}::int[]
+          ) AS c(id, n)
+          WHERE r.id = c.id AND r.remaining_tasks IS NULL`;
+        const rows = taskRuns.filter((t) => liveIds.has(t.runId));
+        await tx`
+          INSERT INTO task_runs (id, run_id, workflow_id, task_id, attempt, queue, max_attempts, pending_needs, status)
+          SELECT d.run_id || ':' || d.task_id, d.run_id, d.workflow_id, d.task_id, 0, d.queue, d.max_attempts,
+                 d.pending_needs, d.status
+          FROM unnest(
+            ${rows.map((t) => t.runId)}::text[],
+            ${rows.map((t) => t.workflowId)}::text[],
+            ${rows.map((t) => t.taskId)}::text[],
+            ${rows.map((t) => t.queue)}::text[],
+            ${rows.map((t) => t.maxAttempts)}::int[],
+            ${rows.map((t) => t.pendingNeeds)}::int[],
+            ${rows.map((t) => t.status)}::text[]
+          ) AS d(run_id, workflow_id, task_id, queue, max_attempts, pending_needs, status)
+          ON CONFLICT (run_id, task_id) DO NOTHING`;
+        return [...liveIds];
+      });
+    },
+
+    /** Every READY task_run of the given runs. Read only. */
+    async listReadyTaskRunsOfRuns(runIds: readonly string[]): Promise<ReadyTaskRun[]> {
+      if (runIds.length === 0) return [];
+      const rows = await sql<ReadyRowRaw[]>`
+        SELECT id, run_id, task_id, queue, ready_at FROM task_runs
+        WHERE run_id = ANY(${[...runIds]}::text[]) AND status = 'READY'`;
+      return rows.map(toReady);
+    },
+
+    /** The task_runs among `ids` that are READY. Read only. */
+    async listReadyTaskRuns(ids: readonly string[]): Promise<ReadyTaskRun[]> {
+      if (ids.length === 0) return [];
+      const rows = await sql<ReadyRowRaw[]>`
+        SELECT id, run_id, task_id, queue, ready_at FROM task_runs
+        WHERE id = ANY(${[...ids]}::text[]) AND status = 'READY'`;
+      return rows.map(toReady);
+    },
+
+    /** The runs among `runIds` that have finished (status other than RUNNING). Read only. */
+    async listFinishedRuns(runIds: readonly string[]): Promise<FinishedRun[]> {
+      if (runIds.length === 0) return [];
+      const rows = await sql<
+        { id: string; workflow_id: string; status: FinishedRun['status']; error: string | null }[]
+      >`
+        SELECT id, workflow_id, status, error FROM runs
+        WHERE id = ANY(${[...runIds]}::text[]) AND status <> 'RUNNING'`;
+      return rows.map((r) => ({ runId: r.id, workflowId: r.workflow_id, status: r.status, error: r.error }));
+    },
+
+    /** Task_runs by id with their run's pinned version and status. Read only. */
+    async loadTaskRunContexts(ids: readonly string[]): Promise<TaskRunContext[]> {
+      if (ids.length === 0) return [];
+      const rows = await sql<
+        {
+          id: string;
+          run_id: string;
+          task_id: string;
+          workflow_id: string;
+          workflow_version: number | null;
+          attempt: number;
+          status: string;
+          max_attempts: number;
+          queue: string;
+          error: string | null;
+          run_status: string;
+        }[]
+      >`
+        SELECT t.id, t.run_id, t.task_id, t.workflow_id, r.workflow_version, t.attempt, t.status,
+               t.max_attempts, t.queue, t.error, r.status AS run_status
+        FROM task_runs t JOIN runs r ON r.id = t.run_id
+        WHERE t.id = ANY(${[...ids]}::text[])`;
+      return rows.map((r) => ({
+        id: r.id,
+        runId: r.run_id,
+        taskId: r.task_id,
+        workflowId: r.workflow_id,
+        workflowVersion: r.workflow_version,
+        attempt: r.attempt,
+        status: r.status,
+        maxAttempts: r.max_attempts,
+        queue: r.queue,
+        error: r.error,
+        runStatus: r.run_status,
+      }));
+    },
+
+    /**
+     * One transaction applying successes exactly once: marks SUCCESS rows not yet propagated
+     * (`propagated_at`; duplicates match nothing), lets `plan` count the needs met and tasks done, then
+     * moves dependents PENDING -> READY/BLOCKED when their count reaches 0 (row locks make that happen
+     * once), decrements `remaining_tasks`, and ends RUNNING runs that reach 0 as SUCCESS.
+     * Returns the task_runs it made READY or BLOCKED and the runs it finished.
+     */
+    async propagateSuccesses(
+      taskRunIds: readonly string[],
+      plan: (marked: MarkedSuccess[]) => Promise<PropagationPlan>,
+    ): Promise<{
+      marked: MarkedSuccess[];
+      promoted: (ReadyTaskRun & { status: string })[];
+      finished: FinishedRun[];
+    }> {
+      return sql.begin(async (tx) => {
+        const markedRows = await tx<
+          { run_id: string; task_id: string; workflow_id: string; workflow_version: number | null }[]
+        >`
+          UPDATE task_runs t SET propagated_at = now()
+          FROM runs r
+          WHERE t.id = ANY(${[...taskRunIds].sort()}::text[])
+            AND t.status = 'SUCCESS' AND t.propagated_at IS NULL AND r.id = t.run_id
+          RETURNING t.run_id, t.task_id, t.workflow_id, r.workflow_version`;
+        const marked = markedRows.map((r) => ({
+          runId: r.run_id,
+          taskId: r.task_id,
+          workflowId: r.workflow_id,
+          workflowVersion: r.workflow_version,
+        }));
+        if (marked.length === 0) return { marked, promoted: [], finished: [] };
+        const { dependents, runs } = await plan(marked);
+        let promoted: (ReadyTaskRun & { status: string })[] = [];
+        if (dependents.length > 0) {
+          const sorted = [...dependents].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+          const rows = await tx<(ReadyRowRaw & { status: string })[]>`
+            UPDATE task_runs t
+            SET pending_needs = t.pending_needs - d.met,
+                status = CASE WHEN t.pending_needs - d.met <= 0
+                              THEN CASE WHEN d.requires_approval = 1 THEN 'BLOCKED' ELSE 'READY' END
+                              ELSE t.status END
+            FROM unnest(
+              ${sorted.map((d) => d.id)}::text[],
+              ${sorted.map((d) => d.met)}::int[],
+              ${sorted.map((d) => (d.requiresApproval ? 1 : 0))}::int[]
+            ) AS d(id, met, requires_approval)
+            WHERE t.id = d.id AND t.status = 'PENDING'
+            RETURNING t.id, t.run_id, t.task_id, t.queue, t.ready_at, t.status`;
+          promoted = rows
+            .filter((r) => r.status !== 'PENDING')
+            .map((r) => ({ ...toReady(r), status: r.status }));
+        }
+        const sortedRuns = [...runs].sort((a, b) => (a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0));
+        const finishedRows = await tx<
+          { id: string; workflow_id: string; status: FinishedRun['status']; remaining_tasks: number }[]
+        >`
+          UPDATE runs r
+          SET remaining_tasks = r.remaining_tasks - c.n,
+              status = CASE WHEN r.status = 'RUNNING' AND r.remaining_tasks - c.n <= 0 THEN 'SUCCESS' ELSE r.status END,
+              finished_at = CASE WHEN r.status = 'RUNNING' AND r.remaining_tasks - c.n <= 0 THEN now()
+                                 ELSE r.finished_at END
+          FROM unnest(
+            ${sortedRuns.map((c) => c.runId)}::text[],
+            ${sortedRuns.map((c) => c.done)}::int[]
+          ) AS c(id, n)
+          WHERE r.id = c.id
+          RETURNING r.id, r.workflow_id, r.status, r.remaining_tasks`;
+        // remaining_tasks reaches 0 in exactly one transaction (each task is counted once), so a SUCCESS
+        // row at 0 was finished here.
+        const finished = finishedRows
+          .filter((r) => r.status === 'SUCCESS' && r.remaining_tasks === 0)
+          .map((r) => ({ runId: r.id, workflowId: r.workflow_id, status: r.status, error: null }));
+        return { marked, promoted, finished };
+      });
+    },
+
+    /**
+     * FAILED -> READY with `ready_at = now() + delay`, fenced on the failed attempt and on the run still
+     * RUNNING. Returns the rows it moved (a duplicate matches nothing).
+     */
+    async scheduleRetries(retries: readonly RetryRequest[]): Promise<ReadyTaskRun[]> {
+      if (retries.length === 0) return [];
+      const rows = await sql<ReadyRowRaw[]>`
+        UPDATE task_runs t
+        SET status = 'READY', ready_at = now() + d.delay_ms * interval '1 millisecond', finished_at = NULL
+        FROM unnest(
+          ${retries.map((r) => r.id)}::text[],
+          ${retries.map((r) => r.attempt)}::int[],
+          ${retries.map((r) => r.delayMs)}::float8[]
+        ) AS d(id, attempt, delay_ms), runs r
+        WHERE t.id = d.id AND t.attempt = d.attempt AND t.status = 'FAILED'
+          AND r.id = t.run_id AND r.status = 'RUNNING'
+        RETURNING t.id, t.run_id, t.task_id, t.queue, t.ready_at`;
+      return rows.map(toReady);
+    },
+
+    /** One transaction: RUNNING runs -> FAILED/CANCELLED and their non-terminal task_runs -> CANCELLED. Idempotent. */
+    async endRuns(endings: readonly RunEnding[]): Promise<SweepResult> {
+      if (endings.length === 0) return { finished: [], abortedRunning: new Map() };
+      return sql.begin((tx) => endRunsIn(tx, endings));
+    },
+
+    /**
+     * One transaction: BLOCKED -> FAILED for each rejection (error, decided_by, finished_at), then the runs
+     * of the rejected tasks fail as {@link endRuns} does. A duplicate rejection matches nothing.
+     */
+    async rejectTasks(
+      rejections: readonly Rejection[],
+      runError: (rejection: Rejection) => string,
+    ): Promise<SweepResult & { rejected: Rejection[] }> {
+      return sql.begin(async (tx) => {
+        const rows = await tx<{ run_id: string; task_id: string }[]>`
+          UPDATE task_runs t
+          SET status = 'FAILED', error = d.error, decided_by = NULLIF(d.by, ''), finished_at = now()
+          FROM unnest(
+            ${rejections.map((r) => r.runId)}::text[],
+            ${rejections.map((r) => r.taskId)}::text[],
+            ${rejections.map((r) => r.by ?? '')}::text[],
+            ${rejections.map((r) => r.error)}::text[]
+          ) AS d(run_id, task_id, by, error), runs r
+          WHERE t.run_id = d.run_id AND t.task_id = d.task_id AND t.status = 'BLOCKED'
+            AND r.id = t.run_id AND r.status = 'RUNNING'
+          RETURNING t.run_id, t.task_id`;
+        const matched = new Set(rows.map((r) => `${r.run_id}:${r.task_id}`));
+        const rejected = rejections.filter((r) => matched.has(`${r.runId}:${r.taskId}`));
+        const sweep = await endRunsIn(
+          tx,
+          rejected.map((r) => ({ runId: r.runId, status: 'FAILED', error: runError(r) })),
+        );
+        return { ...sweep, rejected };
+      });
+    },
+
+    /** BLOCKED -> READY (decided_by) for tasks of RUNNING runs. Returns the rows it moved; duplicates match nothing. */
+    async approveTasks(approvals: readonly Decision[]): Promise<ReadyTaskRun[]> {
+      if (approvals.length === 0) return [];
+      const rows = await sql<ReadyRowRaw[]>`
+        UPDATE task_runs t
+        SET status = 'READY', decided_by = NULLIF(d.by, '')
+        FROM unnest(
+          ${approvals.map((a) => a.runId)}::text[],
+          ${approvals.map((a) => a.taskId)}::text[],
+          ${approvals.map((a) => a.by ?? '')}::text[]
+        ) AS d(run_id, task_id, by), runs r
+        WHERE t.run_id = d.run_id AND t.task_id = d.task_id AND t.status = 'BLOCKED'
+          AND r.id = t.run_id AND r.status = 'RUNNING'
+        RETURNING t.id, t.run_id, t.task_id, t.queue, t.ready_at`;
+      return rows.map(toReady);
+    },
+  };
+}

@@ -1,0 +1,383 @@
+import { type Bus, createBus, type OutgoingEvent } from '@relay/bus';
+import { GROUPS, streamNames } from '@relay/contracts';
+import { createLogger, type Redis } from '@relay/runtime';
+import {
+  createTestDatabase,
+  createTestRedis,
+  DEFAULT_TEST_REDIS_URL,
+  deleteRedisPrefix,
+  type TestDatabase,
+  uniquePrefix,
+  waitFor,
+} from '@relay/testing';
+import type { WorkflowDefinition } from '@relay/workflow';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  insertRun,
+  insertWorkflow,
+  isGroupIdle,
+  markSucceeded,
+  readEvents,
+  setTaskRun,
+  task,
+  taskRuns,
+  workflow,
+} from '../test/fixtures.js';
+import { loadSchedulerConfig } from './config.js';
+import { type RunningScheduler, startScheduler } from './service.js';
+
+let db: TestDatabase;
+let redis: Redis;
+let bus: Bus;
+let scheduler: RunningScheduler;
+const prefix = uniquePrefix('scheduler');
+const names = streamNames(prefix);
+const logger = createLogger({
+  service: 'scheduler-test',
+  level: (process.env.TEST_LOG_LEVEL as 'silent') ?? 'silent',
+});
+let runSeq = 0;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  redis = createTestRedis();
+  bus = createBus({ redis, redisUrl: DEFAULT_TEST_REDIS_URL, prefix, source: 'test', logger });
+  const config = loadSchedulerConfig({
+    DATABASE_URL: db.url,
+    REDIS_URL: DEFAULT_TEST_REDIS_URL,
+    RELAY_PREFIX: prefix,
+    LOG_LEVEL: 'silent',
+    HEALTH_PORT: '0',
+  });
+  scheduler = await startScheduler(config, { redis, logger });
+});
+
+afterAll(async () => {
+  await scheduler?.stop();
+  await bus?.close();
+  await deleteRedisPrefix(redis, prefix);
+  redis.disconnect();
+  await db?.drop();
+});
+
+/** Publishes every event twice (separate entries): each must be handled idempotently. */
+async function publishTwice(events: OutgoingEvent[]): Promise<void> {
+  await bus.publish([...events, ...events]);
+  await waitIdle();
+}
+
+/** Waits until the scheduler has handled and acked everything published so far. */
+async function waitIdle(): Promise<void> {
+  await waitFor(
+    async () =>
+      (await isGroupIdle(redis, names.runs, GROUPS.scheduler)) &&
+      (await isGroupIdle(redis, names.results, GROUPS.scheduler)),
+    { timeoutMs: 20_000, message: 'scheduler to drain its streams' },
+  );
+}
+
+/** Registers `def` (once), inserts a run of it and delivers RunStarted twice. */
+async function startRun(def: WorkflowDefinition, opts: { cancelRequested?: boolean } = {}): Promise<string> {
+  const known = await db.sql`SELECT 1 FROM workflows WHERE id = ${def.id}`;
+  if (known.length === 0) await insertWorkflow(db.sql, def);
+  runSeq += 1;
+  const runId = `run-${runSeq}-${def.id}`;
+  await insertRun(db.sql, runId, def.id, 1, opts);
+  await publishTwice([{ type: 'RunStarted', data: { runId, workflowId: def.id, workflowVersion: 1 } }]);
+  return runId;
+}
+
+async function succeed(runId: string, taskIds: string[]): Promise<void> {
+  await markSucceeded(db.sql, runId, taskIds);
+  await publishTwice(
+    taskIds.map((taskId) => ({
+      type: 'TaskSucceeded',
+      data: { runId, taskId, taskRunId: `${runId}:${taskId}`, attempt: 1 },
+    })),
+  );
+}
+
+async function readyCount(taskRunId: string): Promise<number> {
+  return (await readEvents(redis, names.ready, 'TaskReady')).filter((e) => e.data.taskRunId === taskRunId)
+    .length;
+}
+
+async function runRow(runId: string) {
+  const [row] = await db.sql<
+    { status: string; remaining_tasks: number; finished_at: Date | null; error: string | null }[]
+  >`SELECT status, remaining_tasks, finished_at, error FROM runs WHERE id = ${runId}`;
+  return row!;
+}
+
+async function lifecycle(runId: string) {
+  return (await readEvents(redis, names.lifecycle, 'RunFinished')).filter((e) => e.data.runId === runId);
+}
+
+async function aborts(runId: string) {
+  return (await readEvents(redis, names.control, 'TaskAbortRequested')).filter((e) => e.data.runId === runId);
+}
+
+const statuses = (rows: Map<string, { status: string }>) =>
+  Object.fromEntries([...rows].map(([id, r]) => [id, r.status]).sort());
+
+describe('scheduler', () => {
+  it('creates a chain and propagates readiness step by step until the run succeeds', async () => {
+    const runId = await startRun(
+      workflow('chain', [task('a'), task('b', ['a']), task('c', ['b'], { retries: 2 })]),
+    );
+    let rows = await taskRuns(db.sql, runId);
+    expect(statuses(rows)).toEqual({ a: 'READY', b: 'PENDING', c: 'PENDING' });
+    expect(rows.get('b')).toMatchObject({ pending_needs: 1, attempt: 0, max_attempts: 1, queue: 'default' });
+    expect(rows.get('c')?.max_attempts).toBe(3);
+    expect((await runRow(runId)).remaining_tasks).toBe(3);
+    expect(await readyCount(`${runId}:a`)).toBeGreaterThanOrEqual(1);
+
+    await succeed(runId, ['a']);
+    rows = await taskRuns(db.sql, runId);
+    expect(statuses(rows)).toEqual({ a: 'SUCCESS', b: 'READY', c: 'PENDING' });
+    expect(rows.get('b')?.pending_needs).toBe(0);
+    expect(await readyCount(`${runId}:b`)).toBe(1);
+    expect((await runRow(runId)).remaining_tasks).toBe(2);
+
+    await succeed(runId, ['b']);
+    expect(statuses(await taskRuns(db.sql, runId))).toEqual({ a: 'SUCCESS', b: 'SUCCESS', c: 'READY' });
+    expect(await lifecycle(runId)).toHaveLength(0);
+
+    await succeed(runId, ['c']);
+    const run = await runRow(runId);
+    expect(run).toMatchObject({ status: 'SUCCESS', remaining_tasks: 0 });
+    expect(run.finished_at).toBeInstanceOf(Date);
+    const finished = await lifecycle(runId);
+    expect(finished.map((e) => e.data)).toEqual([{ runId, workflowId: 'chain', status: 'SUCCESS' }]);
+  });
+
+  it('makes a diamond sink READY only once both branches succeeded', async () => {
+    const runId = await startRun(
+      workflow('diamond', [task('a'), task('b', ['a']), task('c', ['a']), task('d', ['b', 'c'])]),
+    );
+    expect((await taskRuns(db.sql, runId)).get('d')?.pending_needs).toBe(2);
+    await succeed(runId, ['a']);
+    expect(statuses(await taskRuns(db.sql, runId))).toEqual({
+      a: 'SUCCESS',
+      b: 'READY',
+      c: 'READY',
+      d: 'PENDING',
+    });
+    await succeed(runId, ['b']);
+    const rows = await taskRuns(db.sql, runId);
+    expect(rows.get('d')).toMatchObject({ status: 'PENDING', pending_needs: 1 });
+    await succeed(runId, ['c']);
+    expect((await taskRuns(db.sql, runId)).get('d')).toMatchObject({ status: 'READY', pending_needs: 0 });
+    expect(await readyCount(`${runId}:d`)).toBe(1);
+  });
+
+  it('keeps task_runs unchanged when RunStarted is delivered again', async () => {
+    const runId = await startRun(workflow('again', [task('a'), task('b', ['a'])]));
+    await succeed(runId, ['a']);
+    const before = await taskRuns(db.sql, runId);
+    await publishTwice([{ type: 'RunStarted', data: { runId, workflowId: 'again', workflowVersion: 1 } }]);
+    expect(await taskRuns(db.sql, runId)).toEqual(before);
+    expect((await runRow(runId)).remaining_tasks).toBe(1);
+  });
+
+  it('makes a sink with 2,000 needs READY exactly once', async () => {
+    const sources = Array.from({ length: 2000 }, (_, i) => task(`s${i}`));
+    const runId = await startRun(
+      workflow('fan-in', [
+        ...sources,
+        task(
+          'sink',
+          sources.map((s) => s.id),
+        ),
+      ]),
+    );
+    const ids = sources.map((s) => s.id);
+    expect((await taskRuns(db.sql, runId)).get('sink')?.pending_needs).toBe(2000);
+    await succeed(runId, ids.slice(0, 1999));
+    expect((await taskRuns(db.sql, runId)).get('sink')).toMatchObject({
+      status: 'PENDING',
+      pending_needs: 1,
+    });
+    await succeed(runId, ids.slice(1999));
+    expect((await taskRuns(db.sql, runId)).get('sink')).toMatchObject({ status: 'READY', pending_needs: 0 });
+    expect(await readyCount(`${runId}:sink`)).toBe(1);
+    expect((await runRow(runId)).remaining_tasks).toBe(1);
+  });
+
+  it('retries a retryable failure with attempts left after its backoff', async () => {
+    const runId = await startRun(
+      workflow('retry', [
+        task('a', [], { retries: 2, backoff: { initialMs: 5000, factor: 2, maxMs: 60_000 } }),
+      ]),
+    );
+    await setTaskRun(db.sql, runId, 'a', 'FAILED', 1, 'boom');
+    const data = { runId, taskId: 'a', taskRunId: `${runId}:a`, attempt: 1, error: 'boom', retryable: true };
+    await publishTwice([{ type: 'TaskFailed', data }]);
+    const row = (await taskRuns(db.sql, runId)).get('a')!;
+    expect(row).toMatchObject({ status: 'READY', attempt: 1 });
+    const [timing] = await db.sql<{ ahead: number }[]>`
+      SELECT EXTRACT(EPOCH FROM (ready_at - now())) * 1000 AS ahead FROM task_runs WHERE id = ${`${runId}:a`}`;
+    expect(Number(timing?.ahead)).toBeGreaterThan(1000);
+    const ready = (await readEvents(redis, names.ready, 'TaskReady')).filter(
+      (e) => e.data.taskRunId === `${runId}:a`,
+    );
+    const retryEvents = ready.filter((e) => e.data.notBefore !== undefined);
+    expect(retryEvents).toHaveLength(1);
+    expect(Date.parse(retryEvents[0]!.data.notBefore!)).toBe(row.ready_at!.getTime());
+    expect((await runRow(runId)).status).toBe('RUNNING');
+  });
+
+  it('ignores a failure of an attempt that is not the current one', async () => {
+    const runId = await startRun(workflow('stale', [task('a', [], { retries: 3 })]));
+    await setTaskRun(db.sql, runId, 'a', 'RUNNING', 2);
+    const data = { runId, taskId: 'a', taskRunId: `${runId}:a`, attempt: 1, error: 'late', retryable: false };
+    await publishTwice([{ type: 'TaskFailed', data }]);
+    expect((await taskRuns(db.sql, runId)).get('a')).toMatchObject({ status: 'RUNNING', attempt: 2 });
+    expect((await runRow(runId)).status).toBe('RUNNING');
+  });
+
+  it('fails the run when a task has no attempt left: unstarted tasks cancelled, running ones told to abort', async () => {
+    const runId = await startRun(
+      workflow('exhaust', [task('a', [], { retries: 1 }), task('b', ['a']), task('c'), task('d'), task('e')]),
+    );
+    await setTaskRun(db.sql, runId, 'a', 'FAILED', 2, 'boom');
+    await setTaskRun(db.sql, runId, 'c', 'RUNNING', 1);
+    await setTaskRun(db.sql, runId, 'd', 'SUCCESS', 1);
+    await setTaskRun(db.sql, runId, 'e', 'QUEUED', 1);
+    const data = { runId, taskId: 'a', taskRunId: `${runId}:a`, attempt: 2, error: 'boom', retryable: true };
+    await publishTwice([{ type: 'TaskFailed', data }]);
+    const run = await runRow(runId);
+    expect(run).toMatchObject({ status: 'FAILED', error: 'task a failed: boom' });
+    expect(run.finished_at).toBeInstanceOf(Date);
+    const rows = await taskRuns(db.sql, runId);
+    expect(statuses(rows)).toEqual({
+      a: 'FAILED',
+      b: 'CANCELLED',
+      c: 'CANCELLED',
+      d: 'SUCCESS',
+      e: 'CANCELLED',
+    });
+    expect(rows.get('b')?.finished_at).toBeInstanceOf(Date);
+    expect((await aborts(runId)).map((e) => e.data)).toEqual([
+      { runId, taskRunIds: [`${runId}:c`], reason: 'RUN_FAILED' },
+    ]);
+    expect((await lifecycle(runId)).map((e) => e.data)).toEqual([
+      { runId, workflowId: 'exhaust', status: 'FAILED', error: 'task a failed: boom' },
+    ]);
+  });
+
+  it('fails the run on a non-retryable failure even with attempts left', async () => {
+    const runId = await startRun(workflow('fatal', [task('a', [], { retries: 5 })]));
+    await setTaskRun(db.sql, runId, 'a', 'FAILED', 1, 'bad input');
+    const data = {
+      runId,
+      taskId: 'a',
+      taskRunId: `${runId}:a`,
+      attempt: 1,
+      error: 'bad input',
+      retryable: false,
+    };
+    await publishTwice([{ type: 'TaskFailed', data }]);
+    expect(await runRow(runId)).toMatchObject({ status: 'FAILED', error: 'task a failed: bad input' });
+  });
+
+  it('fails the run on HeartbeatMissed FAILED and ignores REQUEUED', async () => {
+    const runId = await startRun(workflow('lost', [task('a', [], { retries: 1 }), task('b')]));
+    const base = { runId, taskId: 'a', taskRunId: `${runId}:a` };
+    await setTaskRun(db.sql, runId, 'a', 'READY', 1);
+    await publishTwice([{ type: 'HeartbeatMissed', data: { ...base, attempt: 1, outcome: 'REQUEUED' } }]);
+    expect((await runRow(runId)).status).toBe('RUNNING');
+    await setTaskRun(db.sql, runId, 'a', 'FAILED', 2, 'worker lost (no heartbeat for 10000 ms)');
+    await publishTwice([{ type: 'HeartbeatMissed', data: { ...base, attempt: 2, outcome: 'FAILED' } }]);
+    expect(await runRow(runId)).toMatchObject({
+      status: 'FAILED',
+      error: 'task a failed: worker lost (no heartbeat for 10000 ms)',
+    });
+    expect((await taskRuns(db.sql, runId)).get('b')?.status).toBe('CANCELLED');
+    expect(await lifecycle(runId)).toHaveLength(1);
+  });
+
+  it('cancels a run once, sweeping its tasks and aborting the running ones', async () => {
+    const runId = await startRun(workflow('cancel', [task('a'), task('b', ['a']), task('c')]));
+    await setTaskRun(db.sql, runId, 'a', 'RUNNING', 1);
+    await publishTwice([{ type: 'RunCancelRequested', data: { runId, reason: 'user' } }]);
+    const run = await runRow(runId);
+    expect(run.status).toBe('CANCELLED');
+    expect(run.finished_at).toBeInstanceOf(Date);
+    expect(statuses(await taskRuns(db.sql, runId))).toEqual({
+      a: 'CANCELLED',
+      b: 'CANCELLED',
+      c: 'CANCELLED',
+    });
+    expect((await aborts(runId)).map((e) => e.data)).toEqual([
+      { runId, taskRunIds: [`${runId}:a`], reason: 'CANCELLED' },
+    ]);
+    expect((await lifecycle(runId)).map((e) => e.data.status)).toEqual(['CANCELLED']);
+  });
+
+  it('creates nothing for a run cancelled before it started and finishes it', async () => {
+    const runId = await startRun(workflow('early-cancel', [task('a')]), { cancelRequested: true });
+    expect((await taskRuns(db.sql, runId)).size).toBe(0);
+    expect((await runRow(runId)).status).toBe('CANCELLED');
+    expect((await lifecycle(runId)).map((e) => e.data.status)).toEqual(['CANCELLED']);
+  });
+
+  it('fails a run whose pinned workflow version is missing', async () => {
+    await insertWorkflow(db.sql, workflow('unpinned', [task('a')]));
+    const runId = 'run-missing-version';
+    await insertRun(db.sql, runId, 'unpinned', 7);
+    await publishTwice([{ type: 'RunStarted', data: { runId, workflowId: 'unpinned', workflowVersion: 7 } }]);
+    expect(await runRow(runId)).toMatchObject({
+      status: 'FAILED',
+      error: 'workflow unpinned version 7 not found',
+    });
+    expect((await taskRuns(db.sql, runId)).size).toBe(0);
+  });
+
+  it('holds a task that requires approval BLOCKED until approved', async () => {
+    const runId = await startRun(
+      workflow('approve', [
+        task('a'),
+        task('gate', ['a'], { requiresApproval: true }),
+        task('root-gate', [], { requiresApproval: true }),
+      ]),
+    );
+    expect(statuses(await taskRuns(db.sql, runId))).toMatchObject({
+      a: 'READY',
+      gate: 'PENDING',
+      'root-gate': 'BLOCKED',
+    });
+    await succeed(runId, ['a']);
+    expect((await taskRuns(db.sql, runId)).get('gate')?.status).toBe('BLOCKED');
+    expect(await readyCount(`${runId}:gate`)).toBe(0);
+    await publishTwice([{ type: 'TaskApproved', data: { runId, taskId: 'gate', by: 'alice' } }]);
+    expect((await taskRuns(db.sql, runId)).get('gate')).toMatchObject({
+      status: 'READY',
+      decided_by: 'alice',
+    });
+    expect(await readyCount(`${runId}:gate`)).toBe(1);
+  });
+
+  it('fails the task and the run when a blocked task is rejected', async () => {
+    const runId = await startRun(
+      workflow('reject', [task('gate', [], { requiresApproval: true }), task('b', ['gate'])]),
+    );
+    await publishTwice([
+      { type: 'TaskRejected', data: { runId, taskId: 'gate', by: 'bob', reason: 'not today' } },
+    ]);
+    const rows = await taskRuns(db.sql, runId);
+    expect(rows.get('gate')).toMatchObject({
+      status: 'FAILED',
+      error: 'rejected by bob: not today',
+      decided_by: 'bob',
+      attempt: 0,
+    });
+    expect(rows.get('gate')?.finished_at).toBeInstanceOf(Date);
+    expect(rows.get('b')?.status).toBe('CANCELLED');
+    expect(await runRow(runId)).toMatchObject({
+      status: 'FAILED',
+      error: 'task gate failed: rejected by bob: not today',
+    });
+    expect(await lifecycle(runId)).toHaveLength(1);
+  });
+});
