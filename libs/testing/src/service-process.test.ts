@@ -6,6 +6,8 @@ import { ServiceSpawnError } from './errors.js';
 import { LOG_BUFFER_LINES, spawnService, stopAll } from './service-process.js';
 import { waitFor } from './wait-for.js';
 
+// Generous: a Node process can take seconds to start on a loaded CI machine.
+const STARTUP = { timeoutMs: 15_000, message: 'the script did not print ready' };
 let dir: string;
 const scripts = {
   // Logs on both streams, then exits with the code it was given.
@@ -44,21 +46,21 @@ describe('spawnService', () => {
 
   it('stops a process with SIGTERM when it handles it', async () => {
     const service = spawnService({ name: 'graceful', entry: entry('graceful'), env: {} });
-    await waitFor(() => service.logs().includes('ready'));
+    await waitFor(() => service.logs().includes('ready'), STARTUP);
     expect(await service.stop(5000)).toEqual({ code: 0, signal: null });
     expect(service.logs()).toContain('draining');
   });
 
   it('escalates to SIGKILL when SIGTERM is ignored', async () => {
     const service = spawnService({ name: 'stubborn', entry: entry('stubborn'), env: {} });
-    await waitFor(() => service.logs().includes('ready'));
+    await waitFor(() => service.logs().includes('ready'), STARTUP);
     expect(await service.stop(300)).toEqual({ code: null, signal: 'SIGKILL' });
     expect(service.logs()).toContain('ignoring SIGTERM');
   });
 
   it('kill() sends the given signal', async () => {
     const service = spawnService({ name: 'stubborn', entry: entry('stubborn'), env: {} });
-    await waitFor(() => service.logs().includes('ready'));
+    await waitFor(() => service.logs().includes('ready'), STARTUP);
     service.kill('SIGKILL');
     expect(await service.exited).toEqual({ code: null, signal: 'SIGKILL' });
     service.kill('SIGKILL');
@@ -77,7 +79,7 @@ describe('spawnService', () => {
       spawnService({ name: 'g1', entry: entry('graceful'), env: {} }),
       spawnService({ name: 's1', entry: entry('stubborn'), env: {} }),
     ];
-    await waitFor(() => services.every((service) => service.logs().includes('ready')));
+    await waitFor(() => services.every((service) => service.logs().includes('ready')), STARTUP);
     await stopAll(300);
     expect(services.map((service) => service.isRunning())).toEqual([false, false]);
   });

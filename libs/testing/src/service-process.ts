@@ -39,7 +39,7 @@ export interface ServiceProcess {
   logs(): string[];
 }
 
-const STREAM_DRAIN_MS = 500;
+const STREAM_DRAIN_MS = 2000;
 const running = new Set<ServiceProcess>();
 let exitHookInstalled = false;
 
