@@ -1,6 +1,6 @@
 /** A failure the CLI reports as one line and exit code 1 (no stack trace). */
 export class CliError extends Error {
-  override readonly name = 'CliError';
+  override readonly name: string = 'CliError';
   constructor(
     message: string,
     readonly exitCode = 1,
