@@ -1,0 +1,31 @@
+import { checkHeartbeatWindow, commonEnv, type Env, envInt, healthEnv, parseEnv } from '@relay/runtime';
+import * as v from 'valibot';
+
+/** The reaper's environment. */
+export const ReaperEnvSchema = v.pipe(
+  v.object({
+    ...commonEnv,
+    ...healthEnv,
+    /** Scan period in ms; 0 (default) = min(RELAY_HEARTBEAT_TIMEOUT_MS / 4, 1000). */
+    RELAY_REAPER_INTERVAL_MS: envInt({ min: 0, max: 3_600_000, default: 0 }),
+    /** Stale task runs handled per transaction. */
+    RELAY_REAPER_BATCH_SIZE: envInt({ min: 1, max: 10_000, default: 500 }),
+  }),
+  checkHeartbeatWindow(),
+);
+
+/** Parsed reaper configuration. */
+export type ReaperConfig = v.InferOutput<typeof ReaperEnvSchema>;
+
+/** Reads the reaper's configuration; throws ConfigError naming each bad variable. */
+export function loadReaperConfig(env: Env = process.env): ReaperConfig {
+  return parseEnv(ReaperEnvSchema, env);
+}
+
+/** The scan period: RELAY_REAPER_INTERVAL_MS, else min(timeout / 4, 1000) ms. */
+export function reaperIntervalMs(
+  config: Pick<ReaperConfig, 'RELAY_REAPER_INTERVAL_MS' | 'RELAY_HEARTBEAT_TIMEOUT_MS'>,
+): number {
+  if (config.RELAY_REAPER_INTERVAL_MS > 0) return config.RELAY_REAPER_INTERVAL_MS;
+  return Math.max(10, Math.min(Math.floor(config.RELAY_HEARTBEAT_TIMEOUT_MS / 4), 1000));
+}

@@ -1,0 +1,61 @@
+import type { Bus, OutgoingEvent } from '@relay/bus';
+import type { Logger } from '@relay/runtime';
+import type { ReapedTaskRun, ReaperRepository } from './repository.js';
+
+/** What one reaping pass needs. */
+export interface ReapDeps {
+  repo: ReaperRepository;
+  bus: Pick<Bus, 'publish'>;
+  logger: Logger;
+  timeoutMs: number;
+  batchSize: number;
+}
+
+/** HeartbeatMissed for every reaped attempt, TaskReady for the re-queued ones. */
+export function reapedEvents(rows: readonly ReapedTaskRun[]): OutgoingEvent[] {
+  const events: OutgoingEvent[] = [];
+  for (const r of rows) {
+    const base = { runId: r.runId, taskId: r.taskId, taskRunId: r.id };
+    events.push({ type: 'HeartbeatMissed', data: { ...base, attempt: r.attempt, outcome: r.outcome } });
+    if (r.outcome === 'REQUEUED') events.push({ type: 'TaskReady', data: { ...base, queue: r.queue } });
+  }
+  return events;
+}
+
+/**
+ * Reaps stalled attempts in batches (one transaction each), publishing after each commit, and goes
+ * on at once while a batch was full. Returns how many attempts were reaped.
+ */
+export async function reapOnce(deps: ReapDeps): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const rows = await deps.repo.reapStaleTaskRuns(deps.timeoutMs, deps.batchSize);
+    if (rows.length > 0) {
+      await publishWithRetry(reapedEvents(rows), deps);
+      for (const r of rows) {
+        deps.logger.warn(
+          { runId: r.runId, taskId: r.taskId, attempt: r.attempt, outcome: r.outcome },
+          'heartbeat missed',
+        );
+      }
+    }
+    total += rows.length;
+    if (rows.length < deps.batchSize) return total;
+  }
+}
+
+const PUBLISH_ATTEMPTS = 10;
+
+/** Committed rows must get their events: retry the publish a while before giving up. */
+async function publishWithRetry(events: OutgoingEvent[], deps: ReapDeps): Promise<void> {
+  for (let i = 1; ; i++) {
+    try {
+      await deps.bus.publish(events);
+      return;
+    } catch (err) {
+      if (i >= PUBLISH_ATTEMPTS) throw err;
+      deps.logger.error({ err, events: events.length, try: i }, 'publishing reaped events failed');
+      await new Promise((resolve) => setTimeout(resolve, Math.min(2000, 100 * 2 ** i)));
+    }
+  }
+}

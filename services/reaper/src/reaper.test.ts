@@ -1,0 +1,156 @@
+import { createBus } from '@relay/bus';
+import { type AnyEnvelope, streamNames } from '@relay/contracts';
+import { createLogger, type Redis } from '@relay/runtime';
+import {
+  createTestDatabase,
+  createTestRedis,
+  DEFAULT_TEST_REDIS_URL,
+  deleteRedisPrefix,
+  type TestDatabase,
+  uniquePrefix,
+} from '@relay/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadReaperConfig, reaperIntervalMs } from './config.js';
+import { reapOnce } from './reap.js';
+import { createReaperRepository } from './repository.js';
+
+let db: TestDatabase;
+let redis: Redis;
+const logger = createLogger({ service: 'reaper-test', level: 'silent' });
+const prefixes: string[] = [];
+let seq = 0;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  redis = createTestRedis();
+  await db.sql`INSERT INTO workflows (id, name, definition) VALUES ('wf', 'wf', '{}')`;
+});
+
+afterAll(async () => {
+  for (const p of prefixes) await deleteRedisPrefix(redis, p);
+  redis.disconnect();
+  await db?.drop();
+});
+
+/** A RUNNING task run, as a worker holds it, with a heartbeat `ageMs` old (null = never heartbeated). */
+async function insertRunning(
+  count: number,
+  opts: { heartbeatAgeMs: number | null; startedAgeMs?: number; attempt?: number; maxAttempts?: number },
+): Promise<string> {
+  seq += 1;
+  const runId = `run-${seq}`;
+  await db.sql`INSERT INTO runs (id, workflow_id, status, workflow_version) VALUES (${runId}, 'wf', 'RUNNING', 1)`;
+  const taskIds = Array.from({ length: count }, (_, i) => `t${i}`);
+  await db.sql`
+    INSERT INTO task_runs (id, run_id, task_id, workflow_id, status, attempt, max_attempts, worker_id, started_at, heartbeat_at)
+    SELECT ${runId} || ':' || t, ${runId}, t, 'wf', 'RUNNING', ${opts.attempt ?? 1}, ${opts.maxAttempts ?? 3}, 'w-dead',
+           now() - make_interval(secs => ${(opts.startedAgeMs ?? 60_000) / 1000}),
+           CASE WHEN ${opts.heartbeatAgeMs === null} THEN NULL
+                ELSE now() - make_interval(secs => ${(opts.heartbeatAgeMs ?? 0) / 1000}) END
+    FROM unnest(${db.sql.array(taskIds)}::text[]) AS t`;
+  return runId;
+}
+
+function setup(timeoutMs = 10_000, batchSize = 500) {
+  const prefix = uniquePrefix('reaper');
+  prefixes.push(prefix);
+  const bus = createBus({ redis, redisUrl: DEFAULT_TEST_REDIS_URL, prefix, source: 'reaper', logger });
+  const deps = { repo: createReaperRepository(db.sql), bus, logger, timeoutMs, batchSize };
+  return { prefix, bus, deps, names: streamNames(prefix) };
+}
+
+async function read(key: string): Promise<AnyEnvelope[]> {
+  const entries = await redis.xrange(key, '-', '+');
+  return entries.map(([, f]) => JSON.parse(f[1] ?? 'null') as AnyEnvelope);
+}
+
+async function rows(runId: string) {
+  return db.sql<
+    { id: string; status: string; worker_id: string | null; error: string | null; finished_at: Date | null }[]
+  >`
+    SELECT id, status, worker_id, error, finished_at FROM task_runs WHERE run_id = ${runId} ORDER BY id`;
+}
+
+describe('reaper config', () => {
+  it.each([
+    [{}, 1000],
+    [{ RELAY_HEARTBEAT_TIMEOUT_MS: '2000', RELAY_HEARTBEAT_INTERVAL_MS: '500' }, 500],
+    [{ RELAY_REAPER_INTERVAL_MS: '250' }, 250],
+  ])('derives the scan period from %j', (env, expected) => {
+    expect(reaperIntervalMs(loadReaperConfig(env))).toBe(expected);
+  });
+
+  it('rejects a bad interval naming the variable', () => {
+    expect(() => loadReaperConfig({ RELAY_REAPER_INTERVAL_MS: '-5' })).toThrow(/RELAY_REAPER_INTERVAL_MS/);
+  });
+});
+
+describe('reaping stalled attempts', () => {
+  it('re-queues a RUNNING row with an old heartbeat and publishes HeartbeatMissed and TaskReady', async () => {
+    const { deps, names, bus } = setup();
+    const runId = await insertRunning(1, { heartbeatAgeMs: 30_000 });
+    const fresh = await insertRunning(1, { heartbeatAgeMs: 1000 });
+    expect(await reapOnce(deps)).toBe(1);
+    const [row] = await rows(runId);
+    expect(row).toMatchObject({
+      status: 'READY',
+      worker_id: null,
+      error: 'worker lost: no heartbeat for 10s (attempt 1)',
+    });
+    expect((await rows(fresh))[0]?.status).toBe('RUNNING');
+    const results = await read(names.results);
+    expect(results.map((e) => [e.type, e.data])).toEqual([
+      ['HeartbeatMissed', { runId, taskId: 't0', taskRunId: `${runId}:t0`, attempt: 1, outcome: 'REQUEUED' }],
+    ]);
+    const ready = await read(names.ready);
+    expect(ready.map((e) => [e.type, e.data])).toEqual([
+      ['TaskReady', { runId, taskId: 't0', taskRunId: `${runId}:t0`, queue: 'default' }],
+    ]);
+    expect(await reapOnce(deps)).toBe(0);
+    await bus.close();
+  });
+
+  it('fails the attempt with "worker lost" when no attempts are left', async () => {
+    const { deps, names, bus } = setup();
+    const runId = await insertRunning(1, { heartbeatAgeMs: 30_000, attempt: 3, maxAttempts: 3 });
+    expect(await reapOnce(deps)).toBe(1);
+    const [row] = await rows(runId);
+    expect(row?.status).toBe('FAILED');
+    expect(row?.error).toMatch(/^worker lost: no heartbeat for 10s \(attempt 3\)$/);
+    expect(row?.finished_at).not.toBeNull();
+    expect((await read(names.results)).map((e) => e.data)).toEqual([
+      { runId, taskId: 't0', taskRunId: `${runId}:t0`, attempt: 3, outcome: 'FAILED' },
+    ]);
+    expect(await read(names.ready)).toEqual([]);
+    await bus.close();
+  });
+
+  it('counts a never-heartbeated attempt from started_at', async () => {
+    const { deps, bus } = setup();
+    const old = await insertRunning(1, { heartbeatAgeMs: null, startedAgeMs: 30_000 });
+    const recent = await insertRunning(1, { heartbeatAgeMs: null, startedAgeMs: 1000 });
+    expect(await reapOnce(deps)).toBe(1);
+    expect((await rows(old))[0]?.status).toBe('READY');
+    expect((await rows(recent))[0]?.status).toBe('RUNNING');
+    await bus.close();
+  });
+
+  it('two reapers on 200 stale rows handle each attempt exactly once', async () => {
+    const a = setup(10_000, 50);
+    const runId = await insertRunning(200, { heartbeatAgeMs: 60_000 });
+    const b = {
+      ...a.deps,
+      repo: createReaperRepository(db.sql),
+      bus: createBus({ redis, redisUrl: DEFAULT_TEST_REDIS_URL, prefix: a.prefix, source: 'reaper', logger }),
+    };
+    const [na, nb] = await Promise.all([reapOnce(a.deps), reapOnce(b)]);
+    expect(na + nb).toBe(200);
+    const missed = (await read(a.names.results)).filter((e) => e.type === 'HeartbeatMissed');
+    expect(missed).toHaveLength(200);
+    expect(new Set(missed.map((e) => (e.data as { taskRunId: string }).taskRunId)).size).toBe(200);
+    expect((await read(a.names.ready)).length).toBe(200);
+    expect((await rows(runId)).every((r) => r.status === 'READY')).toBe(true);
+    await a.bus.close();
+    await b.bus.close();
+  });
+});

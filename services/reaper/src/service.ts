@@ -1,0 +1,101 @@
+import { createBus } from '@relay/bus';
+import { checkDatabase, createSql, type Sql } from '@relay/db';
+import {
+  checkRedis,
+  closeRedis,
+  createLogger,
+  createMetricsRegistry,
+  createRedis,
+  instanceId,
+  type Logger,
+  type Redis,
+  type Registry,
+  startHealthServer,
+} from '@relay/runtime';
+import { Counter } from 'prom-client';
+import { type ReaperConfig, reaperIntervalMs } from './config.js';
+import { reapOnce } from './reap.js';
+import { createReaperRepository } from './repository.js';
+
+/** Clients a caller (a test, main.ts) may hand in; whatever is missing is created and owned. */
+export interface ReaperDeps {
+  logger?: Logger;
+  sql?: Sql;
+  redis?: Redis;
+  registry?: Registry;
+}
+
+/** A running reaper. */
+export interface RunningReaper {
+  readonly healthPort: number;
+  /** Runs one pass now (tests); resolves with the attempts reaped. */
+  reapNow(): Promise<number>;
+  /** Finishes the current pass, stops, closes what it created. */
+  stop(): Promise<void>;
+}
+
+/** Starts the reaper: a pass every interval (immediately again while batches are full) and the health server. */
+export async function startReaper(config: ReaperConfig, deps: ReaperDeps = {}): Promise<RunningReaper> {
+  const logger =
+    deps.logger ??
+    createLogger({ service: 'reaper', level: config.LOG_LEVEL, instance: instanceId('reaper') });
+  const sql = deps.sql ?? createSql(config.DATABASE_URL, { applicationName: 'relay-reaper' });
+  const redis = deps.redis ?? createRedis(config.REDIS_URL, { logger, name: 'reaper' });
+  const registry = deps.registry ?? createMetricsRegistry('reaper');
+  const bus = createBus({
+    redis,
+    redisUrl: config.REDIS_URL,
+    prefix: config.RELAY_PREFIX,
+    source: 'reaper',
+    logger,
+  });
+  const reaped = new Counter({
+    name: 'relay_reaper_task_runs_reaped_total',
+    help: 'Stalled task runs re-queued or failed by the reaper',
+    registers: [registry],
+  });
+  const reapDeps = {
+    repo: createReaperRepository(sql),
+    bus,
+    logger,
+    timeoutMs: config.RELAY_HEARTBEAT_TIMEOUT_MS,
+    batchSize: config.RELAY_REAPER_BATCH_SIZE,
+  };
+  const intervalMs = reaperIntervalMs(config);
+  let passing: Promise<number> = Promise.resolve(0);
+  const pass = (): Promise<number> => {
+    passing = passing.then(
+      async () => {
+        const n = await reapOnce(reapDeps);
+        reaped.inc(n);
+        return n;
+      },
+      () => 0,
+    );
+    return passing;
+  };
+  const timer = setInterval(() => {
+    pass().catch((err: unknown) => logger.error({ err }, 'reaping failed'));
+  }, intervalMs);
+
+  const health = await startHealthServer({
+    port: config.HEALTH_PORT,
+    logger,
+    registry,
+    checks: { postgres: () => checkDatabase(sql), redis: () => checkRedis(redis) },
+  });
+  logger.info({ prefix: config.RELAY_PREFIX, intervalMs, healthPort: health.port }, 'reaper started');
+  return {
+    healthPort: health.port,
+    reapNow: pass,
+    async stop() {
+      clearInterval(timer);
+      await passing.catch(() => 0);
+      await bus.close();
+      await health.close();
+      if (!deps.redis) await closeRedis(redis);
+      if (!deps.sql) await sql.end({ timeout: 5 });
+      logger.info('reaper stopped');
+    },
+  };
+}
