@@ -1,0 +1,140 @@
+import { spawn } from 'node:child_process';
+import { NonRetryableError, ShellCommandError, TaskAbortedError } from '../errors.js';
+import type { Handler, TaskContext } from '../types.js';
+import { parseJsonOrText, withObject } from './input.js';
+
+/** Bytes of stderr kept for the error message of a failed command. */
+export const STDERR_TAIL_BYTES = 2048;
+/** Variables of the worker's own environment a command inherits; nothing else leaks (no DATABASE_URL, tokens). */
+const INHERITED_ENV = ['PATH', 'HOME', 'LANG', 'TMPDIR', 'TZ'] as const;
+
+/** Options of {@link createShellHandler}. */
+export interface ShellHandlerOptions {
+  /** Largest stdout accepted; more kills the command and fails the attempt for good. */
+  maxStdoutBytes: number;
+  /** The worker's environment (default process.env); only PATH, HOME, LANG, TMPDIR, TZ are passed on. */
+  env?: NodeJS.ProcessEnv;
+  /** Called with the shell's pid once spawned (tests, diagnostics). */
+  onSpawn?: (pid: number, ctx: TaskContext) => void;
+}
+
+/** The environment of a command: a few inherited variables, the attempt's RELAY_* ids, then `with.env`. */
+export function commandEnv(
+  ctx: TaskContext,
+  workerEnv: NodeJS.ProcessEnv,
+  extra: Record<string, unknown> | undefined,
+): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of INHERITED_ENV) {
+    const value = workerEnv[name];
+    if (value !== undefined) env[name] = value;
+  }
+  env.RELAY_RUN_ID = ctx.runId;
+  env.RELAY_TASK_ID = ctx.taskId;
+  env.RELAY_TASK_RUN_ID = ctx.taskRunId;
+  env.RELAY_ATTEMPT = String(ctx.attempt);
+  env.RELAY_WORKFLOW_ID = ctx.workflowId;
+  for (const [name, value] of Object.entries(extra ?? {})) {
+    if (value === undefined || value === null) continue;
+    env[name] = typeof value === 'string' ? value : JSON.stringify(value);
+  }
+  return env;
+}
+
+/** Kills a whole process group; a group already gone is fine. */
+function killGroup(pid: number): void {
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+  }
+}
+
+/**
+ * `shell {command, env?}`: runs `/bin/sh -c command` in its own process group. Output = stdout,
+ * JSON-parsed when it is JSON, else the text without its trailing newline. A non-zero exit fails the
+ * attempt (retryable) with stderr's last 2 KiB. On abort, and once the shell exits, the whole group
+ * is killed so no background child outlives the attempt.
+ */
+export function createShellHandler(opts: ShellHandlerOptions): Handler {
+  return async (input, ctx) => {
+    const w = withObject(input, 'shell');
+    if (typeof w.command !== 'string' || w.command.trim() === '') {
+      throw new NonRetryableError('with.command: expected a non-empty string');
+    }
+    if (w.env !== undefined && w.env !== null && (typeof w.env !== 'object' || Array.isArray(w.env))) {
+      throw new NonRetryableError('with.env: expected a mapping of variable names to strings');
+    }
+    const env = commandEnv(
+      ctx,
+      opts.env ?? process.env,
+      (w.env ?? undefined) as Record<string, unknown> | undefined,
+    );
+    ctx.signal.throwIfAborted();
+    const child = spawn('/bin/sh', ['-c', w.command], {
+      detached: true,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const pid = child.pid;
+    if (pid === undefined) {
+      const err = await new Promise<Error>((resolve) => child.once('error', resolve));
+      throw new ShellCommandError(`could not start /bin/sh: ${err.message}`, null, '');
+    }
+    opts.onSpawn?.(pid, ctx);
+
+    const stdout: Buffer[] = [];
+    let stdoutBytes = 0;
+    let overflow = false;
+    let stderr = Buffer.alloc(0);
+    child.stdout.on('data', (chunk: Buffer) => {
+      if (overflow) return;
+      stdoutBytes += chunk.length;
+      if (stdoutBytes > opts.maxStdoutBytes) {
+        overflow = true;
+        killGroup(pid);
+        return;
+      }
+      stdout.push(chunk);
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr = Buffer.concat([stderr, chunk]);
+      if (stderr.length > STDERR_TAIL_BYTES * 2) stderr = stderr.subarray(stderr.length - STDERR_TAIL_BYTES);
+    });
+    const onAbort = () => killGroup(pid);
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+
+    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => {
+      // 'exit' first: kill what the shell left behind (it may hold stdout open), then wait for the pipes.
+      child.once('exit', () => killGroup(pid));
+      child.once('close', (c, s) => resolve([c, s]));
+    });
+    ctx.signal.removeEventListener('abort', onAbort);
+
+    if (ctx.signal.aborted) {
+      const reason = ctx.signal.reason;
+      throw reason instanceof Error ? reason : new TaskAbortedError(String(reason));
+    }
+    if (overflow) {
+      throw new NonRetryableError(`stdout exceeded ${opts.maxStdoutBytes} bytes; the command was killed`);
+    }
+    const tail = stderrTail(stderr);
+    if (code !== 0) {
+      const how = code === null ? `was killed by ${signal}` : `exited with code ${code}`;
+      throw new ShellCommandError(tail ? `command ${how}: ${tail}` : `command ${how}`, code, tail);
+    }
+    const text = Buffer.concat(stdout)
+      .toString('utf8')
+      .replace(/\r?\n$/, '');
+    return parseJsonOrText(text);
+  };
+}
+
+function stderrTail(buf: Buffer): string {
+  const tail = buf.length > STDERR_TAIL_BYTES ? buf.subarray(buf.length - STDERR_TAIL_BYTES) : buf;
+  // A cut may split a UTF-8 sequence: drop the replacement character it leaves.
+  return tail
+    .toString('utf8')
+    .replace(/^\uFFFD+/, '')
+    .trimEnd();
+}

@@ -1,0 +1,45 @@
+import {
+  checkHeartbeatWindow,
+  commonEnv,
+  type Env,
+  envInt,
+  envString,
+  healthEnv,
+  parseEnv,
+} from '@relay/runtime';
+import * as v from 'valibot';
+
+/** The worker's environment. */
+export const WorkerEnvSchema = v.pipe(
+  v.object({
+    ...commonEnv,
+    ...healthEnv,
+    /** Comma-separated queues this worker takes work from. */
+    RELAY_WORKER_QUEUES: envString('default', {
+      pattern: /^[a-z0-9][a-z0-9._-]{0,127}(,[a-z0-9][a-z0-9._-]{0,127})*$/,
+      expected: 'expected a comma-separated list of queue names like default,payments',
+    }),
+    /** Task attempts run at once. */
+    RELAY_WORKER_CONCURRENCY: envInt({ min: 1, max: 10_000, default: 10 }),
+    /** How long a graceful stop lets running tasks finish before handing them back. */
+    RELAY_WORKER_GRACE_MS: envInt({ min: 0, max: 3_600_000, default: 10_000 }),
+    /** Largest task output (JSON text, bytes); a bigger one fails the attempt. */
+    RELAY_MAX_OUTPUT_BYTES: envInt({ min: 1, max: 64 * 1024 * 1024, default: 1024 * 1024 }),
+    /** Idle time after which a dead worker's unclaimed work messages are taken over. */
+    RELAY_WORKER_CLAIM_IDLE_MS: envInt({ min: 100, default: 30_000 }),
+  }),
+  checkHeartbeatWindow(),
+);
+
+/** Parsed worker configuration. */
+export type WorkerConfig = v.InferOutput<typeof WorkerEnvSchema>;
+
+/** Reads the worker's configuration; throws ConfigError naming each bad variable. */
+export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
+  return parseEnv(WorkerEnvSchema, env);
+}
+
+/** The queue names of RELAY_WORKER_QUEUES, deduplicated. */
+export function queuesOf(config: Pick<WorkerConfig, 'RELAY_WORKER_QUEUES'>): string[] {
+  return [...new Set(config.RELAY_WORKER_QUEUES.split(','))];
+}

@@ -1,0 +1,159 @@
+import type { Sql } from '@relay/db';
+import type { JsonValue } from '@relay/template';
+import type { WorkflowDefinition } from '@relay/workflow';
+
+/** A (task run, attempt) pair: the fence of every worker write. */
+export interface AttemptKey {
+  id: string;
+  attempt: number;
+}
+
+/** A finished attempt to write. */
+export interface SuccessWrite extends AttemptKey {
+  /** JSON text of the output. */
+  output: string;
+  /** JSON text of the resolved input, or null when resolution did not happen. */
+  input: string | null;
+}
+
+/** A failed attempt to write. */
+export interface FailureWrite extends AttemptKey {
+  error: string;
+  input: string | null;
+}
+
+/** What template resolution reads for one run. */
+export interface RunContext {
+  input: JsonValue;
+  /** Output JSON text of each SUCCESS task asked for. */
+  outputs: Record<string, string>;
+}
+
+const ids = (keys: readonly AttemptKey[]) => keys.map((k) => k.id);
+const attempts = (keys: readonly AttemptKey[]) => keys.map((k) => k.attempt);
+
+/** The worker's slice of writes: task_runs QUEUED -> RUNNING -> SUCCESS | FAILED, RUNNING -> READY (hand-back). */
+export type WorkerRepository = ReturnType<typeof createWorkerRepository>;
+
+/** Creates the worker's repository over a pool. */
+export function createWorkerRepository(sql: Sql) {
+  return {
+    /**
+     * QUEUED -> RUNNING for the given (id, attempt) pairs, held by `workerId`. One statement; row locks
+     * make each attempt claimed once however many workers race; stale or duplicate messages match
+     * nothing. Returns the claimed (id, attempt) pairs.
+     */
+    async claimTaskRuns(workerId: string, keys: readonly AttemptKey[]): Promise<AttemptKey[]> {
+      if (keys.length === 0) return [];
+      return sql<AttemptKey[]>`
+        UPDATE task_runs t
+        SET status = 'RUNNING', started_at = now(), heartbeat_at = now(), worker_id = ${workerId},
+            finished_at = NULL, error = NULL, output = NULL
+        FROM unnest(${sql.array(ids(keys))}::text[], ${sql.array(attempts(keys))}::int[]) AS d(id, attempt)
+        WHERE t.id = d.id AND t.attempt = d.attempt AND t.status = 'QUEUED'
+        RETURNING t.id, t.attempt`;
+    },
+
+    /** The pinned definitions of the given (workflow, version) pairs. Read only. */
+    async loadDefinitions(
+      pairs: readonly { workflowId: string; version: number }[],
+    ): Promise<{ workflowId: string; version: number; definition: WorkflowDefinition }[]> {
+      if (pairs.length === 0) return [];
+      const rows = await sql<{ workflow_id: string; version: number; definition: WorkflowDefinition }[]>`
+        SELECT v.workflow_id, v.version, v.definition
+        FROM workflow_versions v
+        JOIN unnest(${sql.array(pairs.map((p) => p.workflowId))}::text[],
+                    ${sql.array(pairs.map((p) => p.version))}::int[]) AS d(workflow_id, version)
+          ON v.workflow_id = d.workflow_id AND v.version = d.version`;
+      return rows.map((r) => ({ workflowId: r.workflow_id, version: r.version, definition: r.definition }));
+    },
+
+    /**
+     * Each run's input and the outputs of its SUCCESS tasks among `taskIds` (one query for the batch).
+     * Read only; runs not found are absent from the map.
+     */
+    async loadRunContexts(
+      runIds: readonly string[],
+      taskIds: readonly string[],
+    ): Promise<Map<string, RunContext>> {
+      if (runIds.length === 0) return new Map();
+      const rows = await sql<
+        { id: string; input: JsonValue | null; outputs: Record<string, string> | null }[]
+      >`
+        SELECT r.id, r.input,
+               (SELECT json_object_agg(t.task_id, t.output)
+                FROM task_runs t
+                WHERE t.run_id = r.id AND t.status = 'SUCCESS'
+                  AND t.task_id = ANY(${sql.array([...taskIds])}::text[])) AS outputs
+        FROM runs r
+        WHERE r.id = ANY(${sql.array([...runIds])}::text[])`;
+      return new Map(rows.map((r) => [r.id, { input: r.input ?? {}, outputs: r.outputs ?? {} }]));
+    },
+
+    /**
+     * RUNNING -> SUCCESS with output and resolved input, fenced on attempt, status and holder. One
+     * statement; returns the ids written (an absent id was superseded or cancelled: nothing changed).
+     */
+    async completeSucceeded(workerId: string, writes: readonly SuccessWrite[]): Promise<string[]> {
+      if (writes.length === 0) return [];
+      const rows = await sql<{ id: string }[]>`
+        UPDATE task_runs t
+        SET status = 'SUCCESS', output = d.output, input = d.input::jsonb, error = NULL, finished_at = now()
+        FROM unnest(${sql.array(ids(writes))}::text[], ${sql.array(attempts(writes))}::int[],
+                    ${sql.array(writes.map((w) => w.output))}::text[],
+                    ${sql.array(writes.map((w) => w.input))}::text[]) AS d(id, attempt, output, input)
+        WHERE t.id = d.id AND t.attempt = d.attempt AND t.status = 'RUNNING' AND t.worker_id = ${workerId}
+        RETURNING t.id`;
+      return rows.map((r) => r.id);
+    },
+
+    /**
+     * RUNNING -> FAILED with the error (and the resolved input when known), fenced like
+     * completeSucceeded. One statement; returns the ids written.
+     */
+    async completeFailed(workerId: string, writes: readonly FailureWrite[]): Promise<string[]> {
+      if (writes.length === 0) return [];
+      const rows = await sql<{ id: string }[]>`
+        UPDATE task_runs t
+        SET status = 'FAILED', error = d.error, input = coalesce(d.input::jsonb, t.input), finished_at = now()
+        FROM unnest(${sql.array(ids(writes))}::text[], ${sql.array(attempts(writes))}::int[],
+                    ${sql.array(writes.map((w) => w.error))}::text[],
+                    ${sql.array(writes.map((w) => w.input))}::text[]) AS d(id, attempt, error, input)
+        WHERE t.id = d.id AND t.attempt = d.attempt AND t.status = 'RUNNING' AND t.worker_id = ${workerId}
+        RETURNING t.id`;
+      return rows.map((r) => r.id);
+    },
+
+    /**
+     * Advances heartbeat_at of every attempt this worker still holds. One statement; returns the ids
+     * still held (RUNNING, same attempt, same worker): any other was superseded or cancelled.
+     */
+    async heartbeat(workerId: string, keys: readonly AttemptKey[]): Promise<Set<string>> {
+      if (keys.length === 0) return new Set();
+      const rows = await sql<{ id: string }[]>`
+        UPDATE task_runs t SET heartbeat_at = now()
+        FROM unnest(${sql.array(ids(keys))}::text[], ${sql.array(attempts(keys))}::int[]) AS d(id, attempt)
+        WHERE t.id = d.id AND t.attempt = d.attempt AND t.status = 'RUNNING' AND t.worker_id = ${workerId}
+        RETURNING t.id`;
+      return new Set(rows.map((r) => r.id));
+    },
+
+    /**
+     * Hand-back on shutdown: RUNNING -> READY (worker_id and ready_at cleared) for attempts this worker
+     * holds. One statement; returns what TaskReady needs for the rows moved.
+     */
+    async handBackTaskRuns(
+      workerId: string,
+      keys: readonly AttemptKey[],
+    ): Promise<{ id: string; runId: string; taskId: string; queue: string }[]> {
+      if (keys.length === 0) return [];
+      const rows = await sql<{ id: string; run_id: string; task_id: string; queue: string }[]>`
+        UPDATE task_runs t
+        SET status = 'READY', worker_id = NULL, ready_at = NULL, heartbeat_at = NULL
+        FROM unnest(${sql.array(ids(keys))}::text[], ${sql.array(attempts(keys))}::int[]) AS d(id, attempt)
+        WHERE t.id = d.id AND t.attempt = d.attempt AND t.status = 'RUNNING' AND t.worker_id = ${workerId}
+        RETURNING t.id, t.run_id, t.task_id, t.queue`;
+      return rows.map((r) => ({ id: r.id, runId: r.run_id, taskId: r.task_id, queue: r.queue }));
+    },
+  };
+}

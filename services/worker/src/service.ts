@@ -1,0 +1,82 @@
+import { checkDatabase, createSql, type Sql } from '@relay/db';
+import {
+  checkRedis,
+  closeRedis,
+  createLogger,
+  createMetricsRegistry,
+  createRedis,
+  instanceId,
+  type Logger,
+  type Redis,
+  type Registry,
+  startHealthServer,
+} from '@relay/runtime';
+import { queuesOf, type WorkerConfig } from './config.js';
+import type { Handler } from './types.js';
+import { createWorker, type Worker } from './worker.js';
+
+/** Clients a caller (a test, main.ts) may hand in; whatever is missing is created and owned. */
+export interface WorkerServiceDeps {
+  logger?: Logger;
+  sql?: Sql;
+  redis?: Redis;
+  registry?: Registry;
+  /** Worker id (consumer name); default instanceId('worker'). */
+  workerId?: string;
+  /** Extra handlers besides the built-ins (the stock service has none). */
+  handlers?: Record<string, Handler>;
+}
+
+/** A running worker service. */
+export interface RunningWorker {
+  readonly healthPort: number;
+  readonly worker: Worker;
+  /** Graceful stop (see Worker.stop), then closes the health server and what it created. */
+  stop(): Promise<void>;
+}
+
+/** Starts the stock worker: the built-in handlers on RELAY_WORKER_QUEUES, plus the health server. */
+export async function startWorker(
+  config: WorkerConfig,
+  deps: WorkerServiceDeps = {},
+): Promise<RunningWorker> {
+  const workerId = deps.workerId ?? instanceId('worker');
+  const logger =
+    deps.logger ?? createLogger({ service: 'worker', level: config.LOG_LEVEL, instance: workerId });
+  const sql = deps.sql ?? createSql(config.DATABASE_URL, { applicationName: 'relay-worker' });
+  const redis = deps.redis ?? createRedis(config.REDIS_URL, { logger, name: 'worker' });
+  const registry = deps.registry ?? createMetricsRegistry('worker');
+  const worker = createWorker({
+    queues: queuesOf(config),
+    handlers: deps.handlers,
+    concurrency: config.RELAY_WORKER_CONCURRENCY,
+    redisUrl: config.REDIS_URL,
+    prefix: config.RELAY_PREFIX,
+    heartbeatIntervalMs: config.RELAY_HEARTBEAT_INTERVAL_MS,
+    graceMs: config.RELAY_WORKER_GRACE_MS,
+    maxOutputBytes: config.RELAY_MAX_OUTPUT_BYTES,
+    claimIdleMs: config.RELAY_WORKER_CLAIM_IDLE_MS,
+    logger,
+    workerId,
+    sql,
+    redis,
+    env: {},
+  });
+  const health = await startHealthServer({
+    port: config.HEALTH_PORT,
+    logger,
+    registry,
+    checks: { postgres: () => checkDatabase(sql), redis: () => checkRedis(redis) },
+  });
+  await worker.start();
+  return {
+    healthPort: health.port,
+    worker,
+    async stop() {
+      await worker.stop();
+      await health.close();
+      if (!deps.redis) await closeRedis(redis);
+      if (!deps.sql) await sql.end({ timeout: 5 });
+    },
+  };
+}

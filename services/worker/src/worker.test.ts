@@ -1,0 +1,382 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${{ }} templates are workflow syntax under test
+import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Bus, createBus } from '@relay/bus';
+import { streamNames } from '@relay/contracts';
+import { createLogger, type Redis } from '@relay/runtime';
+import type { JsonValue } from '@relay/template';
+import {
+  createTestDatabase,
+  createTestRedis,
+  DEFAULT_TEST_REDIS_URL,
+  deleteRedisPrefix,
+  type TestDatabase,
+  uniquePrefix,
+  waitFor,
+} from '@relay/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventsOf, insertRun, insertWorkflow, isAlive, publishQueued, row, task } from '../test/fixtures.js';
+import { NonRetryableError } from './errors.js';
+import type { Handler } from './types.js';
+import { createWorker, type Worker, type WorkerOptions } from './worker.js';
+
+const logger = createLogger({ service: 'worker-test', level: 'silent' });
+const WF = 'wf';
+let db: TestDatabase;
+let redis: Redis;
+let server: Server;
+let baseUrl: string;
+const prefixes: string[] = [];
+const cleanups: (() => Promise<void>)[] = [];
+const calls = new Map<string, number>();
+
+const echo: Handler = async (input) => input;
+const custom: Record<string, Handler> = {
+  echo,
+  count: async (_input, ctx) => {
+    calls.set(ctx.taskRunId, (calls.get(ctx.taskRunId) ?? 0) + 1);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    return calls.get(ctx.taskRunId) ?? 0;
+  },
+  permanent: async () => {
+    throw new NonRetryableError('card declined');
+  },
+  big: async () => 'x'.repeat(2000),
+  hang: (_input, ctx) =>
+    new Promise((_, reject) =>
+      ctx.signal.addEventListener('abort', () => reject(new Error('stopped')), { once: true }),
+    ),
+};
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  redis = createTestRedis();
+  await insertWorkflow(db.sql, WF, [
+    task('up'),
+    task('noop'),
+    task('nap', { type: 'sleep', with: { duration: '50ms' } }),
+    task('hello', { type: 'shell', with: { command: 'echo hello' } }),
+    task('json', { type: 'shell', with: { command: 'printf \'{"a":[1,2]}\'' } }),
+    task('fails', { type: 'shell', with: { command: 'echo oops >&2; echo more detail >&2; exit 3' } }),
+    task('env', {
+      type: 'shell',
+      with: {
+        command:
+          'echo "$RELAY_ATTEMPT $RELAY_TASK_ID $RELAY_WORKFLOW_ID $GREETING ${RELAY_API_TOKEN:-none} ${REDIS_URL:-none}"',
+        env: { GREETING: '${{ input.greeting }}' },
+      },
+    }),
+    task('quoted', { needs: ['up'], type: 'shell', with: { command: 'echo ${{ input.v }}' } }),
+    task('typed', {
+      needs: ['up'],
+      type: 'echo',
+      with: {
+        list: '${{ tasks.up.output.list }}',
+        n: '${{ input.n }}',
+        text: 'total=${{ tasks.up.output.total }}',
+      },
+    }),
+    task('missing', { type: 'echo', with: { v: '${{ input.nope }}' } }),
+    task('get', { type: 'http', with: { url: '${{ input.url }}/ok', method: 'POST', body: { a: 1 } } }),
+    task('get404', { type: 'http', with: { url: '${{ input.url }}/missing' } }),
+    task('timeout', {
+      type: 'shell',
+      timeoutMs: 300,
+      with: { command: 'echo $$ > "$PIDFILE"; exec sleep 30', env: { PIDFILE: '${{ input.pidFile }}' } },
+    }),
+    task('abortable', {
+      type: 'shell',
+      with: { command: 'sleep 30 & echo $! > "$PIDFILE"; wait', env: { PIDFILE: '${{ input.pidFile }}' } },
+    }),
+    task('long', { type: 'sleep', with: { duration: '30s' } }),
+    task('count', { type: 'count' }),
+    task('unknown', { type: 'nobody-handles-this' }),
+    task('permanent', { type: 'permanent' }),
+    task('big', { type: 'big' }),
+    task('hang', { type: 'hang' }),
+  ]);
+  server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => {
+      body += c;
+    });
+    req.on('end', () => {
+      if (req.url === '/ok') {
+        res.setHeader('content-type', 'application/json');
+        res.end(
+          JSON.stringify({ method: req.method, got: JSON.parse(body), type: req.headers['content-type'] }),
+        );
+      } else {
+        res.statusCode = 404;
+        res.end('no such thing');
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  for (const c of cleanups.reverse()) await c();
+  for (const p of prefixes) await deleteRedisPrefix(redis, p);
+  await new Promise((resolve) => server?.close(resolve));
+  redis?.disconnect();
+  await db?.drop();
+});
+
+/** Starts a worker on a fresh prefix; stopped in afterAll unless the test stops it. */
+async function startTestWorker(
+  opts: Partial<WorkerOptions> = {},
+): Promise<{ worker: Worker; bus: Bus; prefix: string }> {
+  const prefix = uniquePrefix('worker');
+  prefixes.push(prefix);
+  const worker = createWorker({
+    handlers: custom,
+    prefix,
+    redisUrl: DEFAULT_TEST_REDIS_URL,
+    sql: db.sql,
+    redis,
+    logger,
+    heartbeatIntervalMs: 100,
+    maxOutputBytes: 1000,
+    env: {},
+    ...opts,
+  });
+  const bus = createBus({ redis, redisUrl: DEFAULT_TEST_REDIS_URL, prefix, source: 'dispatcher', logger });
+  await worker.start();
+  let stopped = false;
+  const stop = worker.stop.bind(worker);
+  worker.stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await stop();
+  };
+  cleanups.push(async () => {
+    await worker.stop();
+    await bus.close();
+  });
+  return { worker, bus, prefix };
+}
+
+async function waitStatus(id: string, status: string, timeoutMs = 10_000) {
+  return waitFor(
+    async () => {
+      const r = await row(db.sql, id);
+      return r?.status === status ? r : undefined;
+    },
+    { timeoutMs, message: `task run ${id} to be ${status}` },
+  );
+}
+
+let shared: { worker: Worker; bus: Bus; prefix: string };
+beforeAll(async () => {
+  shared = await startTestWorker();
+});
+
+/** Runs `tasks` of a fresh run on the shared worker; returns the run id. */
+async function run(
+  tasks: string[],
+  opts: { input?: unknown; done?: Record<string, unknown> } = {},
+): Promise<string> {
+  const runId = await insertRun(db.sql, WF, { ...opts, queued: tasks });
+  await publishQueued(shared.bus, WF, runId, tasks);
+  return runId;
+}
+
+describe('built-in and custom handlers', () => {
+  it('runs noop, sleep, shell, http and a custom handler, writes outputs and publishes TaskSucceeded', async () => {
+    const tasks = ['noop', 'nap', 'hello', 'json', 'get', 'typed'];
+    const runId = await run(tasks, {
+      input: { url: baseUrl, n: 5 },
+      done: { up: { list: [1, 2], total: 42 } },
+    });
+    const outputs: Record<string, JsonValue> = {};
+    for (const t of tasks) {
+      const r = await waitStatus(`${runId}:${t}`, 'SUCCESS');
+      expect(r.worker_id).toBe(shared.worker.workerId);
+      outputs[t] = JSON.parse(r.output ?? 'undefined');
+    }
+    expect(outputs).toEqual({
+      noop: null,
+      nap: null,
+      hello: 'hello',
+      json: { a: [1, 2] },
+      get: { method: 'POST', got: { a: 1 }, type: 'application/json' },
+      typed: { list: [1, 2], n: 5, text: 'total=42' },
+    });
+    const names = streamNames(shared.prefix);
+    for (const t of tasks) {
+      const id = `${runId}:${t}`;
+      expect((await eventsOf(redis, names.results, id)).map((e) => [e.type, e.data])).toEqual([
+        ['TaskSucceeded', { runId, taskId: t, taskRunId: id, attempt: 1 }],
+      ]);
+      expect((await eventsOf(redis, names.lifecycle, id)).map((e) => e.type)).toEqual(['TaskStarted']);
+    }
+    // The resolved input is stored: whole-value references keep their JSON type.
+    expect((await row(db.sql, `${runId}:typed`))?.input).toEqual({ list: [1, 2], n: 5, text: 'total=42' });
+  });
+
+  it.each([
+    ['fails', /^command exited with code 3: oops\nmore detail$/, true],
+    ['get404', /^HTTP 404 Not Found from GET http:\/\/127\.0\.0\.1:\d+\/missing: no such thing$/, false],
+    ['unknown', /^no handler for type "nobody-handles-this" on queue "default"$/, false],
+    ['permanent', /^card declined$/, false],
+    ['big', /^output is 2002 bytes, over the limit of 1000 bytes \(RELAY_MAX_OUTPUT_BYTES\)$/, false],
+    ['missing', /^template error: with\.v: input\.nope is not defined$/, false],
+  ])('fails %s with a clear error', async (t, message, retryable) => {
+    const runId = await run([t], { input: { url: baseUrl } });
+    const id = `${runId}:${t}`;
+    const r = await waitStatus(id, 'FAILED');
+    expect(r.error).toMatch(message);
+    const events = await waitFor(async () => {
+      const e = await eventsOf(redis, streamNames(shared.prefix).results, id);
+      return e.length > 0 ? e : undefined;
+    });
+    expect(events.map((e) => e.type)).toEqual(['TaskFailed']);
+    expect(events[0]?.data).toMatchObject({ attempt: 1, retryable, error: r.error });
+  });
+
+  it('gives a shell command its RELAY_* ids and with.env, never the worker secrets', async () => {
+    process.env.RELAY_API_TOKEN = 'secret-token';
+    process.env.REDIS_URL = DEFAULT_TEST_REDIS_URL;
+    try {
+      const runId = await run(['env'], { input: { greeting: 'hi there' } });
+      const r = await waitStatus(`${runId}:env`, 'SUCCESS');
+      expect(JSON.parse(r.output ?? '')).toBe(`1 env ${WF} hi there none none`);
+    } finally {
+      delete process.env.RELAY_API_TOKEN;
+      delete process.env.REDIS_URL;
+    }
+  });
+
+  it('quotes a reference in a shell command as one word: input is printed, never run', async () => {
+    const marker = join(tmpdir(), `pwned-${randomUUID()}`);
+    const v = `x; touch ${marker}`;
+    const runId = await run(['quoted'], { input: { v }, done: { up: null } });
+    const r = await waitStatus(`${runId}:quoted`, 'SUCCESS');
+    expect(JSON.parse(r.output ?? '')).toBe(v);
+    expect(existsSync(marker)).toBe(false);
+  });
+});
+
+describe('timeouts, aborts and supersession', () => {
+  it('fails a timed-out attempt retryably and kills the shell', async () => {
+    const pidFile = join(tmpdir(), `relay-pid-${randomUUID()}`);
+    const runId = await run(['timeout'], { input: { pidFile } });
+    const r = await waitStatus(`${runId}:timeout`, 'FAILED');
+    expect(r.error).toBe('timed out after 300ms');
+    const [event] = await eventsOf(redis, streamNames(shared.prefix).results, `${runId}:timeout`);
+    expect(event?.data).toMatchObject({ retryable: true });
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    await waitFor(() => !isAlive(pid), { message: `shell ${pid} to be gone` });
+    rmSync(pidFile);
+  });
+
+  it('TaskAbortRequested kills a running shell process group and its result is not written', async () => {
+    const pidFile = join(tmpdir(), `relay-pid-${randomUUID()}`);
+    const runId = await run(['abortable'], { input: { pidFile } });
+    const id = `${runId}:abortable`;
+    await waitStatus(id, 'RUNNING');
+    const pid = await waitFor(() => (existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8')) : 0));
+    expect(isAlive(pid)).toBe(true);
+    // As the scheduler does: cancel the row, then tell the workers.
+    await db.sql`UPDATE task_runs SET status = 'CANCELLED', finished_at = now() WHERE id = ${id}`;
+    await shared.bus.publish({
+      type: 'TaskAbortRequested',
+      data: { runId, taskRunIds: [id], reason: 'CANCELLED' },
+    });
+    await waitFor(() => !isAlive(pid), { message: `background child ${pid} to be killed` });
+    await waitFor(() => shared.worker.heldCount === 0, { message: 'the attempt to be released' });
+    expect((await row(db.sql, id))?.status).toBe('CANCELLED');
+    expect(await eventsOf(redis, streamNames(shared.prefix).results, id)).toEqual([]);
+    rmSync(pidFile);
+  });
+
+  it('advances heartbeat_at while a task runs', async () => {
+    const runId = await run(['long']);
+    const id = `${runId}:long`;
+    const first = (await waitStatus(id, 'RUNNING')).heartbeat_at?.getTime() ?? 0;
+    await waitFor(async () => ((await row(db.sql, id))?.heartbeat_at?.getTime() ?? 0) > first, {
+      message: 'heartbeat_at to advance',
+    });
+    await db.sql`UPDATE task_runs SET status = 'CANCELLED' WHERE id = ${id}`;
+  });
+
+  it('aborts a superseded attempt within a heartbeat and discards its result', async () => {
+    const runId = await run(['hang']);
+    const id = `${runId}:hang`;
+    await waitStatus(id, 'RUNNING');
+    // As the reaper then the dispatcher would: the attempt is re-queued under a new number.
+    await db.sql`UPDATE task_runs SET status = 'QUEUED', attempt = 2, worker_id = NULL WHERE id = ${id}`;
+    await waitFor(() => shared.worker.heldCount === 0, {
+      timeoutMs: 2000,
+      message: 'the attempt to be aborted',
+    });
+    expect(await row(db.sql, id)).toMatchObject({ status: 'QUEUED', attempt: 2, output: null, error: null });
+    expect(await eventsOf(redis, streamNames(shared.prefix).results, id)).toEqual([]);
+  });
+});
+
+describe('claiming', () => {
+  it('runs a duplicated TaskQueued once', async () => {
+    const runId = await insertRun(db.sql, WF, { queued: ['count'] });
+    await publishQueued(shared.bus, WF, runId, ['count']);
+    await publishQueued(shared.bus, WF, runId, ['count', 'count']);
+    const r = await waitStatus(`${runId}:count`, 'SUCCESS');
+    expect(r.output).toBe('1');
+    // A stale message (an older attempt) is dropped too.
+    await publishQueued(shared.bus, WF, runId, ['count'], 1);
+    await waitFor(
+      async () => (await redis.xpending(`${streamNames(shared.prefix).work('default')}`, 'worker'))[0] === 0,
+    );
+    expect(calls.get(`${runId}:count`)).toBe(1);
+  });
+
+  it('never runs more attempts at once than its concurrency', async () => {
+    let running = 0;
+    let peak = 0;
+    const { bus } = await startTestWorker({
+      concurrency: 2,
+      handlers: {
+        count: async () => {
+          running += 1;
+          peak = Math.max(peak, running);
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          running -= 1;
+          return peak;
+        },
+      },
+    });
+    const runIds: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const runId = await insertRun(db.sql, WF, { queued: ['count'] });
+      runIds.push(runId);
+      await publishQueued(bus, WF, runId, ['count']);
+    }
+    for (const runId of runIds) await waitStatus(`${runId}:count`, 'SUCCESS');
+    expect(peak).toBe(2);
+  });
+
+  it('hands a long task back as READY with TaskReady on stop', async () => {
+    const { worker, bus, prefix } = await startTestWorker({ graceMs: 100 });
+    const runId = await insertRun(db.sql, WF, { queued: ['long', 'noop'] });
+    await publishQueued(bus, WF, runId, ['long', 'noop']);
+    await waitStatus(`${runId}:long`, 'RUNNING');
+    await waitStatus(`${runId}:noop`, 'SUCCESS');
+    await worker.stop();
+    expect(await row(db.sql, `${runId}:long`)).toMatchObject({
+      status: 'READY',
+      worker_id: null,
+      attempt: 1,
+    });
+    const ready = await eventsOf(redis, streamNames(prefix).ready, `${runId}:long`);
+    expect(ready.map((e) => [e.type, e.data])).toEqual([
+      ['TaskReady', { runId, taskId: 'long', taskRunId: `${runId}:long`, queue: 'default' }],
+    ]);
+    expect(await eventsOf(redis, streamNames(prefix).results, `${runId}:long`)).toEqual([]);
+  });
+});

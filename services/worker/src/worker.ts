@@ -1,0 +1,349 @@
+import { type Bus, type Consumer, createBus } from '@relay/bus';
+import { GROUPS, streamNames } from '@relay/contracts';
+import { createSql, type Sql } from '@relay/db';
+import {
+  closeRedis,
+  createLogger,
+  createRedis,
+  type Env,
+  instanceId,
+  type Logger,
+  type Redis,
+} from '@relay/runtime';
+import { builtinHandlers } from './builtins/index.js';
+import { Completer } from './completer.js';
+import { loadWorkerConfig } from './config.js';
+import { runAttempt } from './execute.js';
+import { handleTaskAbortRequested } from './handlers/task-abort-requested.js';
+import { handleTaskQueued } from './handlers/task-queued.js';
+import { DefinitionCache, type PreparedTask } from './prepare.js';
+import { createWorkerRepository } from './repository.js';
+import type { ClaimedTask, Handler, TaskContext } from './types.js';
+
+/** Options of {@link createWorker}; what is not given comes from the environment (SPEC section 2). */
+export interface WorkerOptions {
+  /** Queues to take work from; default RELAY_WORKER_QUEUES, else `['default']`. */
+  queues?: string[];
+  /** Custom handlers by task type; they override built-ins of the same name. */
+  handlers?: Record<string, Handler>;
+  /** Attempts run at once; default RELAY_WORKER_CONCURRENCY, else 10. */
+  concurrency?: number;
+  databaseUrl?: string;
+  redisUrl?: string;
+  prefix?: string;
+  heartbeatIntervalMs?: number;
+  logger?: Logger;
+  /** Stable id of this worker (consumer name, task_runs.worker_id); default instanceId('worker'). */
+  workerId?: string;
+  /** How long stop() lets running attempts finish before handing them back; default 10 s. */
+  graceMs?: number;
+  /** Largest output (JSON bytes); default RELAY_MAX_OUTPUT_BYTES, else 1 MiB. */
+  maxOutputBytes?: number;
+  /** Idle time after which a dead worker's unacked work messages are taken over; default 30 s. */
+  claimIdleMs?: number;
+  /** Clients to use instead of creating (and owning) them. */
+  sql?: Sql;
+  redis?: Redis;
+  /** Environment the defaults are read from; default process.env. */
+  env?: Env;
+  /** Called with a shell task's pid once spawned (diagnostics and tests). */
+  onShellSpawn?: (pid: number, ctx: TaskContext) => void;
+}
+
+/** A worker: claims TaskQueued work, runs handlers, writes results, heartbeats, hands back on stop. */
+export interface Worker {
+  readonly workerId: string;
+  /** Attempts held now (claimed and not yet written). */
+  readonly heldCount: number;
+  /** Starts consuming; resolves once the consumers are started. */
+  start(): Promise<void>;
+  /**
+   * Graceful stop: stops claiming, lets running attempts finish within graceMs, hands the rest back
+   * (RUNNING -> READY + TaskReady), aborts their handlers, writes pending results, closes owned clients.
+   */
+  stop(): Promise<void>;
+}
+
+interface Held {
+  claim: ClaimedTask;
+  controller: AbortController;
+  log: Logger;
+  /** The handler has settled (its result is being written). */
+  finished: boolean;
+  /** Handed back on shutdown: the result is discarded. */
+  handedBack: boolean;
+  done: Promise<void>;
+}
+
+/** Creates a worker (not started). */
+export function createWorker(opts: WorkerOptions = {}): Worker {
+  const env = loadWorkerConfig(opts.env ?? process.env);
+  const workerId = opts.workerId ?? instanceId('worker');
+  const logger = opts.logger ?? createLogger({ service: 'worker', level: env.LOG_LEVEL, instance: workerId });
+  const queues = opts.queues ?? [...new Set(env.RELAY_WORKER_QUEUES.split(','))];
+  const concurrency = opts.concurrency ?? env.RELAY_WORKER_CONCURRENCY;
+  const prefix = opts.prefix ?? env.RELAY_PREFIX;
+  const redisUrl = opts.redisUrl ?? env.REDIS_URL;
+  const heartbeatIntervalMs = opts.heartbeatIntervalMs ?? env.RELAY_HEARTBEAT_INTERVAL_MS;
+  const graceMs = opts.graceMs ?? env.RELAY_WORKER_GRACE_MS;
+  const maxOutputBytes = opts.maxOutputBytes ?? env.RELAY_MAX_OUTPUT_BYTES;
+  if (queues.length === 0) throw new RangeError('queues: expected at least one queue');
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new RangeError(`concurrency: expected a positive integer, got ${concurrency}`);
+  }
+  const handlers: Record<string, Handler> = {
+    ...builtinHandlers({ maxStdoutBytes: maxOutputBytes, onSpawn: opts.onShellSpawn }),
+    ...opts.handlers,
+  };
+
+  const held = new Map<string, Held>();
+  const waiters: (() => void)[] = [];
+  let executing = 0;
+  let active = 0;
+  let sql: Sql | undefined;
+  let redis: Redis | undefined;
+  let bus: Bus | undefined;
+  let completer: Completer | undefined;
+  let consumer: Consumer | undefined;
+  let control: Consumer | undefined;
+  let heartbeatTimer: NodeJS.Timeout | undefined;
+  let heartbeating: Promise<void> = Promise.resolve();
+  let state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
+
+  async function acquireSlot(): Promise<void> {
+    if (executing < concurrency) {
+      executing += 1;
+      return;
+    }
+    await new Promise<void>((resolve) => waiters.push(resolve));
+  }
+
+  function releaseSlot(): void {
+    const next = waiters.shift();
+    if (next) next();
+    else executing -= 1;
+  }
+
+  function hold(claims: ClaimedTask[]): void {
+    for (const claim of claims) {
+      const log = logger.child({ runId: claim.runId, taskId: claim.taskId, attempt: claim.attempt });
+      held.set(claim.id, {
+        claim,
+        controller: new AbortController(),
+        log,
+        finished: false,
+        handedBack: false,
+        done: Promise.resolve(),
+      });
+      active += 1;
+      log.info({ taskRunId: claim.id }, 'task claimed');
+    }
+  }
+
+  function settle(h: Held): void {
+    if (h.finished) return;
+    h.finished = true;
+    active -= 1;
+    consumer?.wake();
+  }
+
+  async function execute(h: Held, p: PreparedTask, completer: Completer): Promise<void> {
+    const { claim } = p;
+    let inputText: string | null = null;
+    let result: { ok: true; output: string } | { ok: false; error: string; retryable: boolean };
+    if (!p.ok) {
+      result = { ok: false, error: p.error, retryable: p.retryable ?? false };
+    } else {
+      inputText = storableJson(p.input);
+      const handler = Object.hasOwn(handlers, p.task.type) ? handlers[p.task.type] : undefined;
+      if (!handler) {
+        result = {
+          ok: false,
+          error: `no handler for type "${p.task.type}" on queue "${claim.queue}"`,
+          retryable: false,
+        };
+      } else {
+        await acquireSlot();
+        try {
+          result = await runAttempt({
+            handler,
+            input: p.input,
+            ctx: {
+              runId: claim.runId,
+              taskId: claim.taskId,
+              taskRunId: claim.id,
+              attempt: claim.attempt,
+              workflowId: claim.workflowId,
+              queue: claim.queue,
+              logger: h.log,
+            },
+            timeoutMs: p.task.timeoutMs,
+            cancel: h.controller.signal,
+            maxOutputBytes,
+          });
+        } finally {
+          releaseSlot();
+        }
+      }
+    }
+    settle(h);
+    if (h.handedBack) {
+      held.delete(claim.id);
+      return;
+    }
+    await completer.add(
+      result.ok
+        ? { claim, ok: true, output: result.output, input: inputText }
+        : { claim, ok: false, error: result.error, retryable: result.retryable, input: inputText },
+    );
+    held.delete(claim.id);
+  }
+
+  function abort(ids: readonly string[], reason: string): number {
+    let n = 0;
+    for (const id of ids) {
+      const h = held.get(id);
+      if (!h || h.finished || h.controller.signal.aborted) continue;
+      h.log.info({ reason }, 'task aborted');
+      h.controller.abort(new Error(reason));
+      n += 1;
+    }
+    return n;
+  }
+
+  async function beat(repo: ReturnType<typeof createWorkerRepository>): Promise<void> {
+    const mine = [...held.values()].filter((h) => !h.handedBack);
+    if (mine.length === 0) return;
+    try {
+      const alive = await repo.heartbeat(
+        workerId,
+        mine.map((h) => ({ id: h.claim.id, attempt: h.claim.attempt })),
+      );
+      // Not ours any more (reaped and re-queued, cancelled): stop the work, its result will be discarded.
+      const lost = mine.filter((h) => !alive.has(h.claim.id) && !h.finished).map((h) => h.claim.id);
+      if (lost.length > 0) abort(lost, 'SUPERSEDED');
+    } catch (err) {
+      logger.error({ err }, 'heartbeat failed');
+    }
+  }
+
+  return {
+    workerId,
+    get heldCount() {
+      return held.size;
+    },
+
+    async start() {
+      if (state !== 'new') throw new Error(`worker ${workerId} cannot start: it is ${state}`);
+      state = 'running';
+      sql = opts.sql ?? createSql(opts.databaseUrl ?? env.DATABASE_URL, { applicationName: 'relay-worker' });
+      redis = opts.redis ?? createRedis(redisUrl, { logger, name: 'worker' });
+      const repo = createWorkerRepository(sql);
+      const b = createBus({ redis, redisUrl, prefix, source: 'worker', logger });
+      bus = b;
+      const names = streamNames(prefix);
+      const results = new Completer({ repo, bus: b, workerId, logger });
+      completer = results;
+      const definitions = new DefinitionCache(repo);
+
+      control = b.broadcast({
+        stream: names.control,
+        handler: async (events) => {
+          for (const event of events) {
+            if (event.type === 'TaskAbortRequested') handleTaskAbortRequested(event, { abort });
+          }
+        },
+      });
+      consumer = b.consume({
+        streams: queues.map((q) => names.work(q)),
+        group: GROUPS.worker,
+        consumer: workerId,
+        count: concurrency,
+        claimIdleMs: opts.claimIdleMs ?? env.RELAY_WORKER_CLAIM_IDLE_MS,
+        capacity: () => (state === 'running' ? Math.max(0, concurrency - active) : 0),
+        handler: async (deliveries) => {
+          const events = [];
+          for (const d of deliveries) {
+            if (d.event.type === 'TaskQueued') events.push(d.event);
+            else logger.warn({ type: d.event.type, entry: d.id }, 'unexpected event type ignored');
+          }
+          await handleTaskQueued(events, {
+            repo,
+            bus: b,
+            definitions,
+            workerId,
+            logger,
+            hold,
+            launch: (p) => {
+              const h = held.get(p.claim.id);
+              if (!h) return;
+              h.done = execute(h, p, results).catch((err: unknown) => {
+                h.log.error({ err }, 'task execution failed');
+              });
+            },
+          });
+        },
+      });
+      heartbeatTimer = setInterval(() => {
+        heartbeating = heartbeating.then(() => beat(repo));
+      }, heartbeatIntervalMs);
+      logger.info({ workerId, queues, concurrency, prefix }, 'worker started');
+    },
+
+    async stop() {
+      if (state !== 'running') {
+        state = 'stopped';
+        return;
+      }
+      state = 'stopping';
+      await consumer?.stop();
+      const deadline = Date.now() + graceMs;
+      while (active > 0 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, Math.min(50, Math.max(0, deadline - Date.now()))));
+      }
+      const left = [...held.values()].filter((h) => !h.finished);
+      if (left.length > 0 && sql && bus) {
+        for (const h of left) h.handedBack = true;
+        const repo = createWorkerRepository(sql);
+        try {
+          const moved = await repo.handBackTaskRuns(
+            workerId,
+            left.map((h) => ({ id: h.claim.id, attempt: h.claim.attempt })),
+          );
+          if (moved.length > 0) {
+            await bus.publish(
+              moved.map((r) => ({
+                type: 'TaskReady' as const,
+                data: { runId: r.runId, taskId: r.taskId, taskRunId: r.id, queue: r.queue },
+              })),
+            );
+          }
+          logger.info({ handedBack: moved.length }, 'running tasks handed back');
+        } catch (err) {
+          // The reaper re-queues them once their heartbeats stop.
+          logger.error({ err, tasks: left.length }, 'handing back tasks failed');
+        }
+        abort(
+          left.map((h) => h.claim.id),
+          'worker shutting down',
+        );
+      }
+      await Promise.all([...held.values()].map((h) => h.done));
+      await completer?.drain();
+      clearInterval(heartbeatTimer);
+      await heartbeating;
+      await control?.stop();
+      await bus?.close();
+      if (!opts.redis && redis) await closeRedis(redis);
+      if (!opts.sql && sql) await sql.end({ timeout: 5 });
+      state = 'stopped';
+      logger.info({ workerId }, 'worker stopped');
+    },
+  };
+}
+
+/** The JSON text of a resolved input, or null when JSONB could not hold it (a NUL escape). */
+function storableJson(value: unknown): string | null {
+  const text = JSON.stringify(value ?? null);
+  return text.includes('\\u0000') ? null : text;
+}
