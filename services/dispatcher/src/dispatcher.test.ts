@@ -1,6 +1,6 @@
 import { type Bus, createBus, type OutgoingEvent } from '@relay/bus';
-import { GROUPS, streamNames } from '@relay/contracts';
-import { createLogger, type Redis } from '@relay/runtime';
+import { createEnvelope, GROUPS, streamNames } from '@relay/contracts';
+import { createLogger, createMetricsRegistry, type Redis } from '@relay/runtime';
 import {
   createTestDatabase,
   createTestRedis,
@@ -13,6 +13,9 @@ import {
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { insertReadyRun, isGroupIdle, readEvents, taskRun } from '../test/fixtures.js';
 import { loadDispatcherConfig } from './config.js';
+import { handleTaskReady } from './handlers/task-ready.js';
+import { createDispatcherMetrics } from './metrics.js';
+import { createDispatcherRepository } from './repository.js';
 import { type RunningDispatcher, startDispatcher } from './service.js';
 
 const logger = createLogger({
@@ -61,6 +64,7 @@ async function setup(label: string, instances = 1) {
   running.push({ stop: () => bus.close() });
   const names = streamNames(prefix);
   return {
+    prefix,
     names,
     dispatchers,
     publish: (events: OutgoingEvent[]) => bus.publish(events),
@@ -169,5 +173,37 @@ describe('dispatcher', () => {
     const rows = await db.sql<{ status: string; attempt: number; n: number }[]>`
       SELECT status, attempt, count(*)::int AS n FROM task_runs WHERE run_id = 'd-race' GROUP BY status, attempt`;
     expect(rows).toEqual([{ status: 'QUEUED', attempt: 1, n: 500 }]);
+  });
+
+  it('publishes TaskQueued again for a redelivered TaskReady whose task is already QUEUED', async () => {
+    const { prefix, names, publish, idle, dispatchers } = await setup('dispatch-redeliver');
+    const [id] = await insertReadyRun(db.sql, 'd-redeliver');
+    await publish([ready(id!)]);
+    await idle();
+    const bus = createBus({ redis, redisUrl: DEFAULT_TEST_REDIS_URL, prefix, source: 'test', logger });
+    const deps = {
+      repo: createDispatcherRepository(db.sql),
+      bus,
+      logger,
+      metrics: createDispatcherMetrics(createMetricsRegistry('dispatcher-test'), async () => 0),
+      notifyDelayed: () => {},
+      now: Date.now,
+    };
+    const data = { runId: 'd-redeliver', taskId: 't0', taskRunId: id!, queue: 'default' };
+    const event = createEnvelope('TaskReady', data, {
+      id: 'e1',
+      occurredAt: new Date().toISOString(),
+      source: 'test',
+    });
+    await handleTaskReady([{ event, deliveries: 1 }], deps);
+    expect(await readEvents(redis, names.work('default'), 'TaskQueued')).toHaveLength(1);
+    await handleTaskReady([{ event, deliveries: 3 }], deps);
+    const queued = await readEvents(redis, names.work('default'), 'TaskQueued');
+    expect(queued.map((e) => e.data.attempt)).toEqual([1, 1]);
+    expect(await taskRun(db.sql, id!)).toMatchObject({ status: 'QUEUED', attempt: 1 });
+    const metrics = await (await fetch(`http://127.0.0.1:${dispatchers[0]!.healthPort}/metrics`)).text();
+    expect(metrics).toMatch(/relay_dispatcher_tasks_dispatched_total\{[^}]*\} 1/);
+    expect(metrics).toContain('relay_dispatcher_delayed_tasks');
+    await bus.close();
   });
 });

@@ -1,5 +1,5 @@
 import { type Bus, createBus, type OutgoingEvent } from '@relay/bus';
-import { GROUPS, streamNames } from '@relay/contracts';
+import { createEnvelope, type EventData, GROUPS, streamNames } from '@relay/contracts';
 import { createLogger, type Redis } from '@relay/runtime';
 import {
   createTestDatabase,
@@ -24,6 +24,9 @@ import {
   workflow,
 } from '../test/fixtures.js';
 import { loadSchedulerConfig } from './config.js';
+import { createDefinitionCache } from './definitions.js';
+import { handleTaskSucceeded } from './handlers/task-succeeded.js';
+import { createSchedulerRepository } from './repository.js';
 import { type RunningScheduler, startScheduler } from './service.js';
 
 let db: TestDatabase;
@@ -379,5 +382,40 @@ describe('scheduler', () => {
       error: 'task gate failed: rejected by bob: not today',
     });
     expect(await lifecycle(runId)).toHaveLength(1);
+  });
+
+  it('re-announces READY dependents and the finished run when an applied TaskSucceeded is redelivered', async () => {
+    const runId = await startRun(workflow('redeliver', [task('a'), task('b', ['a']), task('c')]));
+    await succeed(runId, ['a', 'c']);
+    expect(await readyCount(`${runId}:b`)).toBe(1);
+    // What a consumer taking over a crashed scheduler's pending entry sees: deliveries > 1.
+    const repo = createSchedulerRepository(db.sql);
+    const deps = {
+      repo,
+      definitions: createDefinitionCache((keys) => repo.loadDefinitions(keys)),
+      bus,
+      logger,
+      random: Math.random,
+    };
+    const data: EventData<'TaskSucceeded'> = { runId, taskId: 'a', taskRunId: `${runId}:a`, attempt: 1 };
+    const event = createEnvelope('TaskSucceeded', data, {
+      id: 'e1',
+      occurredAt: new Date().toISOString(),
+      source: 'test',
+    });
+    await handleTaskSucceeded([{ event, deliveries: 1 }], deps);
+    expect(await readyCount(`${runId}:b`)).toBe(1);
+    await handleTaskSucceeded([{ event, deliveries: 2 }], deps);
+    expect(await readyCount(`${runId}:b`)).toBe(2);
+    expect((await runRow(runId)).remaining_tasks).toBe(1);
+  });
+
+  it('serves readiness and per-type metrics', async () => {
+    const base = `http://127.0.0.1:${scheduler.healthPort}`;
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(/relay_scheduler_events_handled_total\{[^}]*type="RunStarted"[^}]*\} \d+/);
+    expect(metrics).toContain('relay_scheduler_handler_duration_seconds_bucket');
+    expect(metrics).toContain('relay_scheduler_batch_size_bucket');
   });
 });
