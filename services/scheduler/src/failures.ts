@@ -59,7 +59,8 @@ export function decideFailure(
 /**
  * Applies a batch of failure reports: retries (FAILED -> READY after backoff, TaskReady with notBefore)
  * or run failures (run FAILED, non-terminal tasks CANCELLED, TaskAbortRequested for the RUNNING ones,
- * RunFinished). A redelivered report whose retry was already applied re-announces its TaskReady.
+ * RunFinished). A redelivered report whose retry was already applied re-announces its TaskReady; one
+ * whose run already failed re-announces RunFinished.
  */
 export async function applyFailures(reports: readonly FailureReport[], deps: HandlerDeps): Promise<void> {
   if (reports.length === 0) return;
@@ -73,6 +74,7 @@ export async function applyFailures(reports: readonly FailureReport[], deps: Han
   const retries = new Map<string, RetryRequest>();
   const endings: RunEnding[] = [];
   const reannounce: TaskRunContext[] = [];
+  const endedBefore = new Set<string>();
   for (const report of reports) {
     const row = rows.get(report.taskRunId);
     if (!row) {
@@ -85,6 +87,7 @@ export async function applyFailures(reports: readonly FailureReport[], deps: Han
     if (decision.kind === 'stale') {
       if (report.deliveries > 1 && row.status === 'READY' && row.attempt === report.attempt)
         reannounce.push(row);
+      if (report.deliveries > 1 && row.runStatus === 'FAILED') endedBefore.add(row.runId);
       log.debug({ status: row.status, current: row.attempt }, 'stale failure ignored');
     } else if (decision.kind === 'retry') {
       retries.set(row.id, decision.request);
@@ -98,9 +101,11 @@ export async function applyFailures(reports: readonly FailureReport[], deps: Han
   const sweep = await deps.repo.endRuns(endings);
   const again: ReadyTaskRun[] =
     reannounce.length > 0 ? await deps.repo.listReadyTaskRuns(reannounce.map((r) => r.id)) : [];
+  // A redelivered report of a run already FAILED re-announces its end (a crash may have lost RunFinished).
+  const finishedBefore = await deps.repo.listFinishedRuns([...endedBefore]);
   await publishAll(deps.bus, [
     ...taskReadyEvents([...scheduled, ...again]),
     ...abortEvents(sweep.abortedRunning, 'RUN_FAILED'),
-    ...runFinishedEvents(sweep.finished),
+    ...runFinishedEvents([...sweep.finished, ...finishedBefore]),
   ]);
 }

@@ -25,6 +25,7 @@ import {
 } from '../test/fixtures.js';
 import { loadSchedulerConfig } from './config.js';
 import { createDefinitionCache } from './definitions.js';
+import { handleTaskFailed } from './handlers/task-failed.js';
 import { handleTaskSucceeded } from './handlers/task-succeeded.js';
 import { createSchedulerRepository } from './repository.js';
 import { type RunningScheduler, startScheduler } from './service.js';
@@ -119,6 +120,21 @@ async function lifecycle(runId: string) {
 async function aborts(runId: string) {
   return (await readEvents(redis, names.control, 'TaskAbortRequested')).filter((e) => e.data.runId === runId);
 }
+
+/** Handler deps over the test's database and bus, to call a handler directly (as after a crash). */
+function directDeps() {
+  const repo = createSchedulerRepository(db.sql);
+  return {
+    repo,
+    definitions: createDefinitionCache((keys) => repo.loadDefinitions(keys)),
+    bus,
+    logger,
+    random: Math.random,
+  };
+}
+
+const envelope = <K extends 'TaskSucceeded' | 'TaskFailed'>(type: K, data: EventData<K>) =>
+  createEnvelope(type, data, { id: `e-${type}`, occurredAt: new Date().toISOString(), source: 'test' });
 
 const statuses = (rows: Map<string, { status: string }>) =>
   Object.fromEntries([...rows].map(([id, r]) => [id, r.status]).sort());
@@ -267,6 +283,10 @@ describe('scheduler', () => {
     expect((await lifecycle(runId)).map((e) => e.data)).toEqual([
       { runId, workflowId: 'exhaust', status: 'FAILED', error: 'task a failed: boom' },
     ]);
+    // Redelivered after a crash that may have lost RunFinished: announced again, nothing else changes.
+    await handleTaskFailed([{ event: envelope('TaskFailed', data), deliveries: 2 }], directDeps());
+    expect((await lifecycle(runId)).map((e) => e.data.status)).toEqual(['FAILED', 'FAILED']);
+    expect(await aborts(runId)).toHaveLength(1);
   });
 
   it('fails the run on a non-retryable failure even with attempts left', async () => {
@@ -389,14 +409,7 @@ describe('scheduler', () => {
     await succeed(runId, ['a', 'c']);
     expect(await readyCount(`${runId}:b`)).toBe(1);
     // What a consumer taking over a crashed scheduler's pending entry sees: deliveries > 1.
-    const repo = createSchedulerRepository(db.sql);
-    const deps = {
-      repo,
-      definitions: createDefinitionCache((keys) => repo.loadDefinitions(keys)),
-      bus,
-      logger,
-      random: Math.random,
-    };
+    const deps = directDeps();
     const data: EventData<'TaskSucceeded'> = { runId, taskId: 'a', taskRunId: `${runId}:a`, attempt: 1 };
     const event = createEnvelope('TaskSucceeded', data, {
       id: 'e1',
