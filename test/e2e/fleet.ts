@@ -80,7 +80,7 @@ export async function startFleet(
     REDIS_URL: 'redis://127.0.0.1:6379',
     RELAY_PREFIX: prefix,
     HEALTH_PORT: '0',
-    LOG_LEVEL: 'info',
+    LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'info',
     RELAY_HEARTBEAT_INTERVAL_MS: '300',
     RELAY_HEARTBEAT_TIMEOUT_MS: '2000',
     ...opts.env,
@@ -156,7 +156,7 @@ export async function startFleet(
         throw new Error(`run failed to start: ${res.status} ${JSON.stringify(res.body)}`);
       return res.body.id;
     },
-    async waitForRun(runId, timeoutMs = 30_000) {
+    async waitForRun(runId, timeoutMs = 20_000) {
       return waitFor(
         async () => {
           const res = await api<RunView>('GET', `/runs/${runId}`);

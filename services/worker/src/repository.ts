@@ -29,6 +29,8 @@ export interface RunContext {
   outputs: Record<string, string>;
 }
 
+// Arrays are bound as plain JS arrays with an explicit cast: postgres.js's sql.array() mis-serializes
+// them on a fresh pool (before its array types are fetched: 'malformed array literal').
 const ids = (keys: readonly AttemptKey[]) => keys.map((k) => k.id);
 const attempts = (keys: readonly AttemptKey[]) => keys.map((k) => k.attempt);
 
@@ -49,7 +51,7 @@ export function createWorkerRepository(sql: Sql) {
         UPDATE task_runs t
         SET status = 'RUNNING', started_at = now(), heartbeat_at = now(), worker_id = ${workerId},
             finished_at = NULL, error = NULL, output = NULL
-        FROM unnest(${sql.array(ids(keys))}::text[], ${sql.array(attempts(keys))}::int[]) AS d(id, attempt)
+        FROM unnest(${ids(keys)}::text[], ${attempts(keys)}::int[]) AS d(id, attempt)
         WHERE t.id = d.id AND t.attempt = d.attempt AND t.status = 'QUEUED'
         RETURNING t.id, t.attempt`;
     },
@@ -62,8 +64,8 @@ export function createWorkerRepository(sql: Sql) {
       const rows = await sql<{ workflow_id: string; version: number; definition: WorkflowDefinition }[]>`
         SELECT v.workflow_id, v.version, v.definition
         FROM workflow_versions v
-        JOIN unnest(${sql.array(pairs.map((p) => p.workflowId))}::text[],
-                    ${sql.array(pairs.map((p) => p.version))}::int[]) AS d(workflow_id, version)
+        JOIN unnest(${pairs.map((p) => p.workflowId)}::text[],
+                    ${pairs.map((p) => p.version)}::int[]) AS d(workflow_id, version)
           ON v.workflow_id = d.workflow_id AND v.version = d.version`;
       return rows.map((r) => ({ workflowId: r.workflow_id, version: r.version, definition: r.definition }));
     },
@@ -84,9 +86,9 @@ export function createWorkerRepository(sql: Sql) {
                (SELECT json_object_agg(t.task_id, t.output)
                 FROM task_runs t
                 WHERE t.run_id = r.id AND t.status = 'SUCCESS'
-                  AND t.task_id = ANY(${sql.array([...taskIds])}::text[])) AS outputs
+                  AND t.task_id = ANY(${[...taskIds]}::text[])) AS outputs
         FROM runs r
-        WHERE r.id = ANY(${sql.array([...runIds])}::text[])`;
+        WHERE r.id = ANY(${[...runIds]}::text[])`;
       return new Map(rows.map((r) => [r.id, { input: r.input ?? {}, outputs: r.outputs ?? {} }]));
     },
 
@@ -99,9 +101,9 @@ export function createWorkerRepository(sql: Sql) {
       const rows = await sql<{ id: string }[]>`
         UPDATE task_runs t
         SET status = 'SUCCESS', output = d.output, input = d.input::jsonb, error = NULL, finished_at = now()
-        FROM unnest(${sql.array(ids(writes))}::text[], ${sql.array(attempts(writes))}::int[],
-                    ${sql.array(writes.map((w) => w.output))}::text[],
-                    ${sql.array(writes.map((w) => w.input))}::text[]) AS d(id, attempt, output, input)
+        FROM unnest(${ids(writes)}::text[], ${attempts(writes)}::int[],
+                    ${writes.map((w) => w.output)}::text[],
+                    ${writes.map((w) => w.input)}::text[]) AS d(id, attempt, output, input)
         WHERE t.id = d.id AND t.attempt = d.attempt AND t.status = 'RUNNING' AND t.worker_id = ${workerId}
         RETURNING t.id`;
       return rows.map((r) => r.id);
@@ -116,9 +118,9 @@ export function createWorkerRepository(sql: Sql) {
       const rows = await sql<{ id: string }[]>`
         UPDATE task_runs t
         SET status = 'FAILED', error = d.error, input = coalesce(d.input::jsonb, t.input), finished_at = now()
-        FROM unnest(${sql.array(ids(writes))}::text[], ${sql.array(attempts(writes))}::int[],
-                    ${sql.array(writes.map((w) => w.error))}::text[],
-                    ${sql.array(writes.map((w) => w.input))}::text[]) AS d(id, attempt, error, input)
+        FROM unnest(${ids(writes)}::text[], ${attempts(writes)}::int[],
+                    ${writes.map((w) => w.error)}::text[],
+                    ${writes.map((w) => w.input)}::text[]) AS d(id, attempt, error, input)
         WHERE t.id = d.id AND t.attempt = d.attempt AND t.status = 'RUNNING' AND t.worker_id = ${workerId}
         RETURNING t.id`;
       return rows.map((r) => r.id);
@@ -132,7 +134,7 @@ export function createWorkerRepository(sql: Sql) {
       if (keys.length === 0) return new Set();
       const rows = await sql<{ id: string }[]>`
         UPDATE task_runs t SET heartbeat_at = now()
-        FROM unnest(${sql.array(ids(keys))}::text[], ${sql.array(attempts(keys))}::int[]) AS d(id, attempt)
+        FROM unnest(${ids(keys)}::text[], ${attempts(keys)}::int[]) AS d(id, attempt)
         WHERE t.id = d.id AND t.attempt = d.attempt AND t.status = 'RUNNING' AND t.worker_id = ${workerId}
         RETURNING t.id`;
       return new Set(rows.map((r) => r.id));
@@ -150,7 +152,7 @@ export function createWorkerRepository(sql: Sql) {
       const rows = await sql<{ id: string; run_id: string; task_id: string; queue: string }[]>`
         UPDATE task_runs t
         SET status = 'READY', worker_id = NULL, ready_at = NULL, heartbeat_at = NULL
-        FROM unnest(${sql.array(ids(keys))}::text[], ${sql.array(attempts(keys))}::int[]) AS d(id, attempt)
+        FROM unnest(${ids(keys)}::text[], ${attempts(keys)}::int[]) AS d(id, attempt)
         WHERE t.id = d.id AND t.attempt = d.attempt AND t.status = 'RUNNING' AND t.worker_id = ${workerId}
         RETURNING t.id, t.run_id, t.task_id, t.queue`;
       return rows.map((r) => ({ id: r.id, runId: r.run_id, taskId: r.task_id, queue: r.queue }));
