@@ -23,7 +23,9 @@ export function formatLogLine(line: string): string {
   const time = typeof entry.time === 'string' || typeof entry.time === 'number' ? new Date(entry.time) : null;
   const clock = time && !Number.isNaN(time.getTime()) ? time.toISOString().slice(11, 23) : '';
   const level =
-    typeof entry.level === 'number' ? (LEVELS[entry.level] ?? String(entry.level)) : String(entry.level ?? '').toUpperCase();
+    typeof entry.level === 'number'
+      ? (LEVELS[entry.level] ?? String(entry.level))
+      : String(entry.level ?? '').toUpperCase();
   const fields = Object.entries(entry)
     .filter(([key]) => !OMIT.has(key))
     .map(([key, value]) => `${key}=${formatValue(value)}`);
