@@ -247,9 +247,10 @@ export function createSchedulerRepository(sql: Sql) {
           WHERE r.id = c.id AND r.remaining_tasks IS NULL`;
         const rows = taskRuns.filter((t) => liveIds.has(t.runId));
         await tx`
-          INSERT INTO task_runs (id, run_id, workflow_id, task_id, attempt, queue, max_attempts, pending_needs, status)
+          INSERT INTO task_runs (id, run_id, workflow_id, task_id, attempt, queue, max_attempts, pending_needs, status,
+                                 ready_at)
           SELECT d.run_id || ':' || d.task_id, d.run_id, d.workflow_id, d.task_id, 0, d.queue, d.max_attempts,
-                 d.pending_needs, d.status
+                 d.pending_needs, d.status, CASE WHEN d.status = 'READY' THEN now() END
           FROM unnest(
             ${rows.map((t) => t.runId)}::text[],
             ${rows.map((t) => t.workflowId)}::text[],
@@ -268,7 +269,7 @@ export function createSchedulerRepository(sql: Sql) {
     async listReadyTaskRunsOfRuns(runIds: readonly string[]): Promise<ReadyTaskRun[]> {
       if (runIds.length === 0) return [];
       const rows = await sql<ReadyRowRaw[]>`
-        SELECT id, run_id, task_id, queue, ready_at FROM task_runs
+        SELECT id, run_id, task_id, queue, CASE WHEN ready_at > now() THEN ready_at END AS ready_at FROM task_runs
         WHERE run_id = ANY(${[...runIds]}::text[]) AND status = 'READY'`;
       return rows.map(toReady);
     },
@@ -277,7 +278,7 @@ export function createSchedulerRepository(sql: Sql) {
     async listReadyTaskRuns(ids: readonly string[]): Promise<ReadyTaskRun[]> {
       if (ids.length === 0) return [];
       const rows = await sql<ReadyRowRaw[]>`
-        SELECT id, run_id, task_id, queue, ready_at FROM task_runs
+        SELECT id, run_id, task_id, queue, CASE WHEN ready_at > now() THEN ready_at END AS ready_at FROM task_runs
         WHERE id = ANY(${[...ids]}::text[]) AND status = 'READY'`;
       return rows.map(toReady);
     },
@@ -370,14 +371,16 @@ export function createSchedulerRepository(sql: Sql) {
             SET pending_needs = t.pending_needs - d.met,
                 status = CASE WHEN t.pending_needs - d.met <= 0
                               THEN CASE WHEN d.requires_approval = 1 THEN 'BLOCKED' ELSE 'READY' END
-                              ELSE t.status END
+                              ELSE t.status END,
+                ready_at = CASE WHEN t.pending_needs - d.met <= 0 AND d.requires_approval = 0 THEN now()
+                                ELSE t.ready_at END
             FROM unnest(
               ${sorted.map((d) => d.id)}::text[],
               ${sorted.map((d) => d.met)}::int[],
               ${sorted.map((d) => (d.requiresApproval ? 1 : 0))}::int[]
             ) AS d(id, met, requires_approval)
             WHERE t.id = d.id AND t.status = 'PENDING'
-            RETURNING t.id, t.run_id, t.task_id, t.queue, t.ready_at, t.status`;
+            RETURNING t.id, t.run_id, t.task_id, t.queue, NULL::timestamptz AS ready_at, t.status`;
           promoted = rows
             .filter((r) => r.status !== 'PENDING')
             .map((r) => ({ ...toReady(r), status: r.status }));
@@ -468,7 +471,7 @@ export function createSchedulerRepository(sql: Sql) {
       if (approvals.length === 0) return [];
       const rows = await sql<ReadyRowRaw[]>`
         UPDATE task_runs t
-        SET status = 'READY', decided_by = NULLIF(d.by, '')
+        SET status = 'READY', decided_by = NULLIF(d.by, ''), ready_at = now()
         FROM unnest(
           ${approvals.map((a) => a.runId)}::text[],
           ${approvals.map((a) => a.taskId)}::text[],
@@ -476,7 +479,7 @@ export function createSchedulerRepository(sql: Sql) {
         ) AS d(run_id, task_id, by), runs r
         WHERE t.run_id = d.run_id AND t.task_id = d.task_id AND t.status = 'BLOCKED'
           AND r.id = t.run_id AND r.status = 'RUNNING'
-        RETURNING t.id, t.run_id, t.task_id, t.queue, t.ready_at`;
+        RETURNING t.id, t.run_id, t.task_id, t.queue, NULL::timestamptz AS ready_at`;
       return rows.map(toReady);
     },
   };

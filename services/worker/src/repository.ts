@@ -20,6 +20,8 @@ export interface SuccessWrite extends AttemptKey {
 export interface FailureWrite extends AttemptKey {
   error: string;
   input: string | null;
+  /** Whether the attempt may be retried (stored for the reaper's reconciler); null = unknown. */
+  retryable?: boolean;
 }
 
 /** What template resolution reads for one run. */
@@ -98,14 +100,22 @@ export function createWorkerRepository(sql: Sql) {
      */
     async completeSucceeded(workerId: string, writes: readonly SuccessWrite[]): Promise<string[]> {
       if (writes.length === 0) return [];
+      // The attempt history row is written by the same statement (one round trip).
       const rows = await sql<{ id: string }[]>`
-        UPDATE task_runs t
-        SET status = 'SUCCESS', output = d.output, input = d.input::jsonb, error = NULL, finished_at = now()
-        FROM unnest(${ids(writes)}::text[], ${attempts(writes)}::int[],
-                    ${writes.map((w) => w.output)}::text[],
-                    ${writes.map((w) => w.input)}::text[]) AS d(id, attempt, output, input)
-        WHERE t.id = d.id AND t.attempt = d.attempt AND t.status = 'RUNNING' AND t.worker_id = ${workerId}
-        RETURNING t.id`;
+        WITH done AS (
+          UPDATE task_runs t
+          SET status = 'SUCCESS', output = d.output, input = d.input::jsonb, error = NULL, finished_at = now()
+          FROM unnest(${ids(writes)}::text[], ${attempts(writes)}::int[],
+                      ${writes.map((w) => w.output)}::text[],
+                      ${writes.map((w) => w.input)}::text[]) AS d(id, attempt, output, input)
+          WHERE t.id = d.id AND t.attempt = d.attempt AND t.status = 'RUNNING' AND t.worker_id = ${workerId}
+          RETURNING t.id, t.attempt, t.worker_id, t.started_at, t.finished_at
+        ), history AS (
+          INSERT INTO task_attempts (task_run_id, attempt, status, worker_id, started_at, finished_at)
+          SELECT id, attempt, 'SUCCESS', worker_id, started_at, finished_at FROM done
+          ON CONFLICT DO NOTHING
+        )
+        SELECT id FROM done`;
       return rows.map((r) => r.id);
     },
 
@@ -115,14 +125,25 @@ export function createWorkerRepository(sql: Sql) {
      */
     async completeFailed(workerId: string, writes: readonly FailureWrite[]): Promise<string[]> {
       if (writes.length === 0) return [];
+      // retryable is bound as 1/0/-1 (-1 = unknown): boolean arrays bind as scalars.
       const rows = await sql<{ id: string }[]>`
-        UPDATE task_runs t
-        SET status = 'FAILED', error = d.error, input = coalesce(d.input::jsonb, t.input), finished_at = now()
-        FROM unnest(${ids(writes)}::text[], ${attempts(writes)}::int[],
-                    ${writes.map((w) => w.error)}::text[],
-                    ${writes.map((w) => w.input)}::text[]) AS d(id, attempt, error, input)
-        WHERE t.id = d.id AND t.attempt = d.attempt AND t.status = 'RUNNING' AND t.worker_id = ${workerId}
-        RETURNING t.id`;
+        WITH done AS (
+          UPDATE task_runs t
+          SET status = 'FAILED', error = d.error, input = coalesce(d.input::jsonb, t.input), finished_at = now(),
+              retryable = CASE d.retryable WHEN 1 THEN true WHEN 0 THEN false END
+          FROM unnest(${ids(writes)}::text[], ${attempts(writes)}::int[],
+                      ${writes.map((w) => w.error)}::text[],
+                      ${writes.map((w) => w.input)}::text[],
+                      ${writes.map((w) => (w.retryable === undefined ? -1 : w.retryable ? 1 : 0))}::int[])
+            AS d(id, attempt, error, input, retryable)
+          WHERE t.id = d.id AND t.attempt = d.attempt AND t.status = 'RUNNING' AND t.worker_id = ${workerId}
+          RETURNING t.id, t.attempt, t.worker_id, t.started_at, t.finished_at, t.error
+        ), history AS (
+          INSERT INTO task_attempts (task_run_id, attempt, status, worker_id, started_at, finished_at, error)
+          SELECT id, attempt, 'FAILED', worker_id, started_at, finished_at, error FROM done
+          ON CONFLICT DO NOTHING
+        )
+        SELECT id FROM done`;
       return rows.map((r) => r.id);
     },
 
@@ -141,7 +162,7 @@ export function createWorkerRepository(sql: Sql) {
     },
 
     /**
-     * Hand-back on shutdown: RUNNING -> READY (worker_id and ready_at cleared) for attempts this worker
+     * Hand-back on shutdown: RUNNING -> READY (worker_id cleared, ready_at = now()) for attempts this worker
      * holds. One statement; returns what TaskReady needs for the rows moved.
      */
     async handBackTaskRuns(
@@ -149,12 +170,20 @@ export function createWorkerRepository(sql: Sql) {
       keys: readonly AttemptKey[],
     ): Promise<{ id: string; runId: string; taskId: string; queue: string }[]> {
       if (keys.length === 0) return [];
+      // The handed-back attempt ends here: its history row is written by the same statement.
       const rows = await sql<{ id: string; run_id: string; task_id: string; queue: string }[]>`
-        UPDATE task_runs t
-        SET status = 'READY', worker_id = NULL, ready_at = NULL, heartbeat_at = NULL
-        FROM unnest(${ids(keys)}::text[], ${attempts(keys)}::int[]) AS d(id, attempt)
-        WHERE t.id = d.id AND t.attempt = d.attempt AND t.status = 'RUNNING' AND t.worker_id = ${workerId}
-        RETURNING t.id, t.run_id, t.task_id, t.queue`;
+        WITH back AS (
+          UPDATE task_runs t
+          SET status = 'READY', worker_id = NULL, ready_at = now(), heartbeat_at = NULL
+          FROM unnest(${ids(keys)}::text[], ${attempts(keys)}::int[]) AS d(id, attempt)
+          WHERE t.id = d.id AND t.attempt = d.attempt AND t.status = 'RUNNING' AND t.worker_id = ${workerId}
+          RETURNING t.id, t.run_id, t.task_id, t.queue, t.attempt, t.started_at
+        ), history AS (
+          INSERT INTO task_attempts (task_run_id, attempt, status, worker_id, started_at)
+          SELECT id, attempt, 'HANDED_BACK', ${workerId}, started_at FROM back
+          ON CONFLICT DO NOTHING
+        )
+        SELECT id, run_id, task_id, queue FROM back`;
       return rows.map((r) => ({ id: r.id, runId: r.run_id, taskId: r.task_id, queue: r.queue }));
     },
   };
