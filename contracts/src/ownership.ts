@@ -92,7 +92,11 @@ export const COLUMN_WRITERS: Readonly<Record<string, readonly ColumnWrite[]>> = 
   'task_runs.pending_needs': [
     { service: 'scheduler', when: `${SCHEDULER_CREATE}, -1 per need that succeeds` },
   ],
-  'task_runs.ready_at': [{ service: 'scheduler', when: '-> READY (a retry: now() + backoff)' }],
+  'task_runs.ready_at': [
+    { service: 'scheduler', when: '-> READY: now() (a retry: now() + backoff)' },
+    { service: 'worker', when: 'RUNNING -> READY hand-back: now()' },
+    { service: 'reaper', when: 'RUNNING -> READY (stale heartbeat): now()' },
+  ],
   'task_runs.queued_at': [{ service: 'dispatcher', when: 'READY -> QUEUED' }],
   'task_runs.worker_id': [
     { service: 'worker', when: 'QUEUED -> RUNNING (set), RUNNING -> READY hand-back (cleared)' },
@@ -100,6 +104,40 @@ export const COLUMN_WRITERS: Readonly<Record<string, readonly ColumnWrite[]>> = 
   ],
   'task_runs.propagated_at': [{ service: 'scheduler', when: "once, when the task's SUCCESS is applied" }],
   'task_runs.decided_by': [{ service: 'scheduler', when: 'TaskApproved / TaskRejected' }],
+  'task_runs.retryable': [{ service: 'worker', when: 'RUNNING -> FAILED: whether a retry is allowed' }],
+  'task_runs.reconciled_at': [
+    { service: 'reaper', when: "the reconciler re-published the row's lost event" },
+  ],
+  'runs.reconciled_at': [{ service: 'reaper', when: "the reconciler re-published the run's lost event" }],
+
+  'task_attempts.task_run_id': [
+    { service: 'worker', when: 'RUNNING -> SUCCESS / FAILED / READY (hand-back), same statement' },
+    { service: 'reaper', when: 'RUNNING -> READY / FAILED (stale heartbeat), same statement' },
+  ],
+  'task_attempts.attempt': [
+    { service: 'worker', when: "with the attempt's end" },
+    { service: 'reaper', when: "with the attempt's end" },
+  ],
+  'task_attempts.status': [
+    { service: 'worker', when: 'SUCCESS / FAILED / HANDED_BACK' },
+    { service: 'reaper', when: 'LOST' },
+  ],
+  'task_attempts.worker_id': [
+    { service: 'worker', when: "with the attempt's end" },
+    { service: 'reaper', when: "with the attempt's end" },
+  ],
+  'task_attempts.started_at': [
+    { service: 'worker', when: "with the attempt's end" },
+    { service: 'reaper', when: "with the attempt's end" },
+  ],
+  'task_attempts.finished_at': [
+    { service: 'worker', when: "with the attempt's end (default now())" },
+    { service: 'reaper', when: "with the attempt's end (default now())" },
+  ],
+  'task_attempts.error': [
+    { service: 'worker', when: 'FAILED' },
+    { service: 'reaper', when: 'LOST' },
+  ],
 
   'artifacts.id': [{ service: 'worker', when: 'insert, with the task result' }],
   'artifacts.task_run_id': [{ service: 'worker', when: 'insert, with the task result' }],

@@ -78,15 +78,15 @@ export interface EventRoute {
 
 /** Routing of every event type (docs/ARCHITECTURE.md "Streams"), as data. */
 export const EVENT_ROUTES = {
-  RunStarted: { stream: 'runs', producers: ['ingest'], consumers: ['scheduler'] },
-  RunCancelRequested: { stream: 'runs', producers: ['ingest'], consumers: ['scheduler'] },
+  RunStarted: { stream: 'runs', producers: ['ingest', 'reaper'], consumers: ['scheduler'] },
+  RunCancelRequested: { stream: 'runs', producers: ['ingest', 'reaper'], consumers: ['scheduler'] },
   TaskApproved: { stream: 'runs', producers: ['ingest'], consumers: ['scheduler'] },
   TaskRejected: { stream: 'runs', producers: ['ingest'], consumers: ['scheduler'] },
   TaskReady: { stream: 'ready', producers: ['scheduler', 'reaper', 'worker'], consumers: ['dispatcher'] },
-  TaskQueued: { stream: 'work', producers: ['dispatcher'], consumers: ['worker'] },
+  TaskQueued: { stream: 'work', producers: ['dispatcher', 'reaper'], consumers: ['worker'] },
   TaskStarted: { stream: 'lifecycle', producers: ['worker'], consumers: ['observers'] },
-  TaskSucceeded: { stream: 'results', producers: ['worker'], consumers: ['scheduler'] },
-  TaskFailed: { stream: 'results', producers: ['worker'], consumers: ['scheduler'] },
+  TaskSucceeded: { stream: 'results', producers: ['worker', 'reaper'], consumers: ['scheduler'] },
+  TaskFailed: { stream: 'results', producers: ['worker', 'reaper'], consumers: ['scheduler'] },
   HeartbeatMissed: { stream: 'results', producers: ['reaper'], consumers: ['scheduler'] },
   TaskAbortRequested: { stream: 'control', producers: ['scheduler'], consumers: ['broadcast'] },
   RunFinished: { stream: 'lifecycle', producers: ['scheduler'], consumers: ['observers'] },

@@ -86,10 +86,19 @@ describe('COLUMN_WRITERS', () => {
       .filter(([, writes]) => writes.length > 1)
       .map(([column]) => column)
       .sort();
+    // task_attempts: the history row is written by the statement that ends the attempt (worker or reaper).
     expect(shared).toEqual([
       'runs.status',
+      'task_attempts.attempt',
+      'task_attempts.error',
+      'task_attempts.finished_at',
+      'task_attempts.started_at',
+      'task_attempts.status',
+      'task_attempts.task_run_id',
+      'task_attempts.worker_id',
       'task_runs.error',
       'task_runs.finished_at',
+      'task_runs.ready_at',
       'task_runs.status',
       'task_runs.worker_id',
     ]);
