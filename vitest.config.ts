@@ -8,7 +8,8 @@ export default defineConfig({
   ssr: { resolve: { conditions: ['relay-source', 'node', 'import', 'default'] } },
   test: {
     include: ['contracts/**/*.test.ts', 'libs/**/*.test.ts', 'services/**/*.test.ts', 'test/**/*.test.ts'],
-    exclude: ['**/node_modules/**', '**/dist/**'],
+    // test/fault restarts Postgres and Redis: it runs alone, in its own phase (vitest.fault.config.ts).
+    exclude: ['**/node_modules/**', '**/dist/**', 'test/fault/**'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

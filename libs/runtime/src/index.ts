@@ -36,6 +36,7 @@ export {
   envUrl,
 } from './env-entries.js';
 export { CheckTimeoutError, ConfigError, type ConfigIssue, RedisNotReadyError } from './errors.js';
+export { FAULT_EXIT_CODE, type FaultTarget, faultPoint, parseFaultTarget } from './fault.js';
 export {
   type HealthCheck,
   type HealthServer,

@@ -1,5 +1,5 @@
 import type { Bus, OutgoingEvent } from '@relay/bus';
-import type { Logger } from '@relay/runtime';
+import { faultPoint, type Logger } from '@relay/runtime';
 import type { DispatcherMetrics } from './metrics.js';
 import type { DispatcherRepository, QueuedTaskRun } from './repository.js';
 
@@ -63,6 +63,7 @@ export async function dispatchTaskRuns(
   const early = new Set(notYetDue.map((r) => r.id));
   const again = await deps.repo.listQueued(unmatched.filter((id) => redelivered.has(id) && !early.has(id)));
   const events = taskQueuedEvents([...queued, ...again]);
+  if (queued.length > 0) faultPoint('dispatcher.after-commit');
   if (events.length > 0) await deps.bus.publish(events);
   deps.metrics.dispatched.inc(queued.length);
   if (queued.length > 0)

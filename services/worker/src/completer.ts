@@ -1,6 +1,6 @@
 import type { Bus, OutgoingEvent } from '@relay/bus';
 import { MAX_ERROR_LENGTH, sanitizeText } from '@relay/contracts';
-import type { Logger } from '@relay/runtime';
+import { faultPoint, type Logger } from '@relay/runtime';
 import type { FailureWrite, SuccessWrite, WorkerRepository } from './repository.js';
 import type { ClaimedTask } from './types.js';
 
@@ -71,6 +71,7 @@ export class Completer {
       }
     }
     // Committed: a retried write would match nothing, so only the publish is retried.
+    if (events.length > 0) faultPoint('worker.after-commit');
     while (events.length > 0) {
       try {
         await this.deps.bus.publish(events);

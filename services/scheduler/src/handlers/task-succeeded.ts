@@ -1,3 +1,4 @@
+import { faultPoint } from '@relay/runtime';
 import { publishAll, runFinishedEvents, taskReadyEvents } from '../events.js';
 import { dependentTaskRunIds, pinnedKeys, planPropagation } from '../propagation.js';
 import type { BatchHandler } from '../types.js';
@@ -35,6 +36,7 @@ export const handleTaskSucceeded: BatchHandler<'TaskSucceeded'> = async (batch, 
   }
 
   const ready = result.promoted.filter((p) => p.status === 'READY');
+  faultPoint('scheduler.after-commit');
   await publishAll(deps.bus, [
     ...taskReadyEvents([...ready, ...again]),
     ...runFinishedEvents([...result.finished, ...finishedAgain]),

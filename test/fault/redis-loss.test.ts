@@ -1,0 +1,61 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { findViolations } from './check.js';
+import { type FaultFleet, startFaultFleet } from './fleet.js';
+import { flushPrefix, restartRedis } from './infra.js';
+import { waitForProgress } from './progress.js';
+
+// Postgres is the truth: losing Redis's data (the prefix's keys deleted, or the server restarted
+// without persistence while every consumer is blocked in XREADGROUP) loses no run.
+let fleet: FaultFleet;
+const runIds: string[] = [];
+
+beforeAll(async () => {
+  fleet = await startFaultFleet({ label: 'redis-loss', workers: 2 });
+  await fleet.applyYaml(`
+id: chain
+tasks:
+  a: { type: sleep, with: { duration: 300ms } }
+  b: { needs: [a], type: sleep, with: { duration: 300ms } }
+  c: { needs: [a], type: sleep, with: { duration: 300ms } }
+  d: { needs: [b, c], type: sleep, with: { duration: 300ms } }
+  e: { needs: [d], type: noop }
+`);
+});
+
+afterAll(async () => {
+  await fleet?.stop();
+});
+
+async function startRuns(n: number): Promise<string[]> {
+  const ids = [];
+  for (let i = 0; i < n; i += 1) ids.push(await fleet.startRun('chain'));
+  runIds.push(...ids);
+  return ids;
+}
+
+it('finishes every run in flight after every key of the prefix is deleted', async () => {
+  const ids = await startRuns(8);
+  await waitForProgress(fleet.sql, ids, 1);
+  const flushedAt = Date.now();
+  expect(await flushPrefix(fleet.redis, fleet.prefix)).toBeGreaterThan(0);
+  const resumedMs = (await waitForProgress(fleet.sql, ids, 1, 30_000)) - flushedAt;
+  const statuses = await fleet.waitForRuns(ids, 60_000);
+  expect([...statuses.values()]).toEqual(ids.map(() => 'SUCCESS'));
+  console.info(`[fault] runs resumed ${resumedMs} ms after the prefix was deleted`);
+  expect(await findViolations(fleet.sql, runIds)).toEqual([]);
+});
+
+it('finishes every run in flight after Redis restarts without its data while consumers block', async () => {
+  const ids = await startRuns(8);
+  await waitForProgress(fleet.sql, ids, 1);
+  const restartedAt = Date.now();
+  await restartRedis();
+  const resumedMs = (await waitForProgress(fleet.sql, ids, 1, 30_000)) - restartedAt;
+  const statuses = await fleet.waitForRuns(ids, 60_000);
+  expect([...statuses.values()]).toEqual(ids.map(() => 'SUCCESS'));
+  console.info(`[fault] runs resumed ${resumedMs} ms after the Redis restart`);
+  for (const label of ['scheduler-1', 'dispatcher-1', 'reaper-1', 'worker-1', 'worker-2', 'ingest-1']) {
+    expect(fleet.processes.get(label)?.isRunning(), label).toBe(true);
+  }
+  expect(await findViolations(fleet.sql, runIds)).toEqual([]);
+});
