@@ -154,3 +154,18 @@ describe('reaping stalled attempts', () => {
     await b.bus.close();
   });
 });
+
+describe('attempt history', () => {
+  it('records a reaped attempt as LOST in task_attempts, once, with READY since now()', async () => {
+    const { deps, bus } = setup();
+    const runId = await insertRunning(1, { heartbeatAgeMs: 30_000, attempt: 2 });
+    expect(await reapOnce(deps)).toBe(1);
+    const history = await db.sql<{ attempt: number; status: string; worker_id: string }[]>`
+      SELECT attempt, status, worker_id FROM task_attempts WHERE task_run_id = ${`${runId}:t0`}`;
+    expect(history).toEqual([{ attempt: 2, status: 'LOST', worker_id: 'w-dead' }]);
+    const [row] = await db.sql<{ ready_since_ms: number }[]>`
+      SELECT extract(epoch FROM now() - ready_at) * 1000 AS ready_since_ms FROM task_runs WHERE run_id = ${runId}`;
+    expect(Number(row?.ready_since_ms)).toBeLessThan(5000);
+    await bus.close();
+  });
+});

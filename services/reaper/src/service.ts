@@ -15,7 +15,8 @@ import {
 import { Counter } from 'prom-client';
 import { type ReaperConfig, reaperIntervalMs } from './config.js';
 import { reapOnce } from './reap.js';
-import { createReaperRepository } from './repository.js';
+import { type ReconcileResult, reconcileOnce } from './reconcile.js';
+import { createReaperRepository, createReconcileRepository } from './repository.js';
 
 /** Clients a caller (a test, main.ts) may hand in; whatever is missing is created and owned. */
 export interface ReaperDeps {
@@ -30,6 +31,8 @@ export interface RunningReaper {
   readonly healthPort: number;
   /** Runs one pass now (tests); resolves with the attempts reaped. */
   reapNow(): Promise<number>;
+  /** Runs one reconciler sweep now (tests); resolves with what it recovered. */
+  reconcileNow(): Promise<ReconcileResult>;
   /** Finishes the current pass, stops, closes what it created. */
   stop(): Promise<void>;
 }
@@ -61,6 +64,45 @@ export async function startReaper(config: ReaperConfig, deps: ReaperDeps = {}): 
     timeoutMs: config.RELAY_HEARTBEAT_TIMEOUT_MS,
     batchSize: config.RELAY_REAPER_BATCH_SIZE,
   };
+  const recovered = new Counter({
+    name: 'relay_reconciler_recovered_total',
+    help: 'Rows whose lost event the reconciler re-published, by kind',
+    labelNames: ['kind'],
+    registers: [registry],
+  });
+  const unfinishable = new Counter({
+    name: 'relay_reconciler_unfinishable_runs_total',
+    help: 'RUNNING runs found with no task left (no event can finish them), per sweep',
+    registers: [registry],
+  });
+  const reconcileDeps = {
+    repo: createReconcileRepository(sql),
+    bus,
+    redis,
+    prefix: config.RELAY_PREFIX,
+    logger: logger.child({ loop: 'reconciler' }),
+    graceMs: config.RELAY_RECONCILE_GRACE_MS,
+  };
+  let sweeping: Promise<ReconcileResult | null> = Promise.resolve(null);
+  const sweep = (): Promise<ReconcileResult> => {
+    const next = sweeping.then(
+      () => reconcileOnce(reconcileDeps),
+      () => reconcileOnce(reconcileDeps),
+    );
+    sweeping = next.catch(() => null);
+    return next.then((result) => {
+      const { unfinishable: stuck, ...kinds } = result;
+      const total = Object.values(kinds).reduce((a, b) => a + b, 0);
+      for (const [kind, n] of Object.entries(kinds)) if (n > 0) recovered.inc({ kind }, n);
+      if (stuck > 0) unfinishable.inc(stuck);
+      if (total > 0) reconcileDeps.logger.warn({ ...kinds, total }, 'lost events re-published');
+      return result;
+    });
+  };
+  const reconcileTimer = setInterval(() => {
+    sweep().catch((err: unknown) => logger.error({ err }, 'reconciling failed'));
+  }, config.RELAY_RECONCILE_INTERVAL_MS);
+
   const intervalMs = reaperIntervalMs(config);
   let passing: Promise<number> = Promise.resolve(0);
   const pass = (): Promise<number> => {
@@ -84,13 +126,25 @@ export async function startReaper(config: ReaperConfig, deps: ReaperDeps = {}): 
     registry,
     checks: { postgres: () => checkDatabase(sql), redis: () => checkRedis(redis) },
   });
-  logger.info({ prefix: config.RELAY_PREFIX, intervalMs, healthPort: health.port }, 'reaper started');
+  logger.info(
+    {
+      prefix: config.RELAY_PREFIX,
+      intervalMs,
+      reconcileIntervalMs: config.RELAY_RECONCILE_INTERVAL_MS,
+      reconcileGraceMs: config.RELAY_RECONCILE_GRACE_MS,
+      healthPort: health.port,
+    },
+    'reaper started',
+  );
   return {
     healthPort: health.port,
     reapNow: pass,
+    reconcileNow: sweep,
     async stop() {
       clearInterval(timer);
+      clearInterval(reconcileTimer);
       await passing.catch(() => 0);
+      await sweeping;
       await bus.close();
       await health.close();
       if (!deps.redis) await closeRedis(redis);
