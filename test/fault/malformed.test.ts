@@ -63,9 +63,12 @@ it('dead-letters malformed entries of every stream with a reason and keeps worki
   const letters = await waitFor(
     async () => {
       const entries = await fleet.redis.xrange(deadStream, '-', '+');
-      const parsed = entries.map(
-        ([, f]) => JSON.parse(f[1] ?? '{}') as { stream: string; id: string; reason: string },
-      );
+      // A dead letter's fields: reason, stream, id, raw, group, consumer.
+      const parsed = entries.map(([, f]) => {
+        const m = new Map<string, string>();
+        for (let i = 0; i + 1 < f.length; i += 2) m.set(f[i] ?? '', f[i + 1] ?? '');
+        return { stream: m.get('stream') ?? '', id: m.get('id') ?? '', reason: m.get('reason') ?? '' };
+      });
       return parsed.length >= names.length * MALFORMED.length ? parsed : undefined;
     },
     { timeoutMs: 20_000, message: `malformed entries were not dead-lettered\n${fleet.logs(10)}` },

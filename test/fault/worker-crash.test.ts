@@ -36,8 +36,13 @@ it('re-runs the task of a worker killed with SIGKILL mid-task', async () => {
   await waitFor(() => victim.logs().some((l) => l.includes('task claimed')));
   await new Promise((resolve) => setTimeout(resolve, 600));
   victim.kill('SIGKILL');
+  const killedAt = Date.now();
   await victim.exited;
   fleet.spawn('worker');
+  await waitForTask(fleet.sql, runId, 'work', (r) => r.attempt === 2 && r.status !== 'QUEUED', 20_000, 10);
+  console.info(
+    `[fault] worker SIGKILL -> task RUNNING again in ${Date.now() - killedAt} ms (heartbeat timeout ${FAULT_ENV.RELAY_HEARTBEAT_TIMEOUT_MS} ms)`,
+  );
   expect(await fleet.waitForRuns([runId])).toEqual(new Map([[runId, 'SUCCESS']]));
   const row = await taskRow(fleet.sql, runId, 'work');
   expect(row).toMatchObject({ status: 'SUCCESS', attempt: 2, output: '2' });
