@@ -48,6 +48,20 @@ const COLUMNS_002: Record<string, number> = {
   workflow_versions: 4,
 };
 
+/**
+ * After 003_recovery.sql, which adds what recovery and the invariant checker need:
+ * - runs +1: `reconciled_at` (the reconciler re-announced it; at most once per grace period).
+ * - task_runs +2: `retryable` (the worker's verdict on a failed attempt, so a lost TaskFailed can be
+ *   re-announced exactly), `reconciled_at`.
+ * - a new table, task_attempts (7 columns): one row per ended attempt, the attempt history.
+ */
+const COLUMNS_CURRENT: Record<string, number> = {
+  ...COLUMNS_002,
+  runs: 11,
+  task_runs: 23,
+  task_attempts: 7,
+};
+
 async function columnCounts(sql: Sql): Promise<Record<string, number>> {
   const rows = await sql<{ table_name: string; count: number }[]>`
     SELECT table_name, count(*)::int AS count FROM information_schema.columns
@@ -87,14 +101,14 @@ describe('postgres schema', () => {
     const result = await migrate(db.sql, { dir: migrationsDir });
     expect(result.skipped).toEqual(['001_init.sql']);
     expect(result.applied).toContain('002_pipeline.sql');
-    expect(await columnCounts(db.sql)).toEqual(COLUMNS_002);
+    expect(await columnCounts(db.sql)).toEqual(COLUMNS_CURRENT);
   });
 
   it('has the current column counts on a freshly migrated test database', async () => {
     const db = await createTestDatabase();
     databases.push(db);
     expect(await seedTablesPresent(db.sql)).toEqual([...SEED_TABLES].sort());
-    expect(await columnCounts(db.sql)).toEqual(COLUMNS_002);
+    expect(await columnCounts(db.sql)).toEqual(COLUMNS_CURRENT);
   });
 
   it('inserts and deletes a workflow row', async () => {

@@ -114,7 +114,10 @@ describe('migrate', () => {
     );
     expect(await tableNames(db)).not.toContain('made_before_failure');
     const recorded = await db.sql<{ name: string }[]>`SELECT name FROM relay_migrations ORDER BY name`;
-    expect(recorded.map((row) => row.name)).toEqual(['001_init.sql', '002_pipeline.sql']);
+    // Every real migration was recorded; the broken one was not.
+    expect(recorded.map((row) => row.name)).toEqual(
+      (await readMigrationFiles(defaultMigrationsDir())).map((file) => file.name),
+    );
 
     // The lock was released and the connection returned: fixing the file lets the next run finish.
     await writeFile(join(copy, '900_broken.sql'), 'CREATE TABLE made_before_failure (id INT);\n');
