@@ -33,3 +33,24 @@ export async function waitForProgress(
     { timeoutMs, intervalMs: 20, message: `no task of ${runIds.length} runs progressed` },
   );
 }
+
+/**
+ * Waits until a task of `runIds` starts (claimed by a worker) after `since` (database clock), i.e.
+ * new work flows again; returns the time it happened (epoch ms).
+ */
+export async function waitForNewStart(
+  sql: Sql,
+  runIds: readonly string[],
+  since: Date,
+  timeoutMs = 60_000,
+): Promise<number> {
+  return waitFor(
+    async () => {
+      const [row] = await sql<{ n: number }[]>`
+        SELECT count(*)::int AS n FROM task_runs
+        WHERE run_id = ANY(${[...runIds]}::text[]) AND started_at > ${since}`;
+      return (row?.n ?? 0) > 0 ? Date.now() : undefined;
+    },
+    { timeoutMs, intervalMs: 20, message: `no task of ${runIds.length} runs started again` },
+  );
+}

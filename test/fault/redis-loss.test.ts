@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { findViolations } from './check.js';
 import { type FaultFleet, startFaultFleet } from './fleet.js';
 import { flushPrefix, restartRedis } from './infra.js';
-import { waitForProgress } from './progress.js';
+import { waitForNewStart, waitForProgress } from './progress.js';
 
 // Postgres is the truth: losing Redis's data (the prefix's keys deleted, or the server restarted
 // without persistence while every consumer is blocked in XREADGROUP) loses no run.
@@ -36,24 +36,26 @@ async function startRuns(n: number): Promise<string[]> {
 it('finishes every run in flight after every key of the prefix is deleted', async () => {
   const ids = await startRuns(8);
   await waitForProgress(fleet.sql, ids, 1);
+  const now = (await fleet.sql<{ now: Date }[]>`SELECT now()`)[0]?.now ?? new Date(0);
   const flushedAt = Date.now();
   expect(await flushPrefix(fleet.redis, fleet.prefix)).toBeGreaterThan(0);
-  const resumedMs = (await waitForProgress(fleet.sql, ids, 1, 30_000)) - flushedAt;
+  const resumedMs = (await waitForNewStart(fleet.sql, ids, now, 30_000)) - flushedAt;
   const statuses = await fleet.waitForRuns(ids, 60_000);
   expect([...statuses.values()]).toEqual(ids.map(() => 'SUCCESS'));
-  console.info(`[fault] runs resumed ${resumedMs} ms after the prefix was deleted`);
+  console.info(`[fault] a task started ${resumedMs} ms after the prefix was deleted`);
   expect(await findViolations(fleet.sql, runIds)).toEqual([]);
 });
 
 it('finishes every run in flight after Redis restarts without its data while consumers block', async () => {
   const ids = await startRuns(8);
   await waitForProgress(fleet.sql, ids, 1);
+  const now = (await fleet.sql<{ now: Date }[]>`SELECT now()`)[0]?.now ?? new Date(0);
   const restartedAt = Date.now();
   await restartRedis();
-  const resumedMs = (await waitForProgress(fleet.sql, ids, 1, 30_000)) - restartedAt;
+  const resumedMs = (await waitForNewStart(fleet.sql, ids, now, 30_000)) - restartedAt;
   const statuses = await fleet.waitForRuns(ids, 60_000);
   expect([...statuses.values()]).toEqual(ids.map(() => 'SUCCESS'));
-  console.info(`[fault] runs resumed ${resumedMs} ms after the Redis restart`);
+  console.info(`[fault] a task started ${resumedMs} ms after the Redis restart`);
   for (const label of ['scheduler-1', 'dispatcher-1', 'reaper-1', 'worker-1', 'worker-2', 'ingest-1']) {
     expect(fleet.processes.get(label)?.isRunning(), label).toBe(true);
   }
