@@ -3,6 +3,7 @@
  * Postgres and Redis; prints a markdown report and writes it to bench/results.md (bench/results-quick.md
  * with --quick).
  */
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -44,6 +45,19 @@ async function attempt<T>(name: string, fn: () => Promise<T>): Promise<T | strin
   }
 }
 
+/** Short HEAD hash, `+dirty` when services/ or libs/ have uncommitted changes (others work in the same tree). */
+function currentCommit(): string {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD']).toString().trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'services', 'libs', 'contracts'])
+      .toString()
+      .trim();
+    return dirty ? `${head}+dirty` : head;
+  } catch {
+    return 'unknown';
+  }
+}
+
 async function main(): Promise<void> {
   const t0 = performance.now();
   const fleet = await startBenchFleet({ workers: WORKERS, concurrency: CONCURRENCY });
@@ -81,6 +95,7 @@ async function main(): Promise<void> {
       cores: cpus().length,
       node: process.version,
       cpuModel: cpus()[0]?.model ?? 'unknown',
+      commit: currentCommit(),
       sizes,
       peerSizes: {
         ...peer,

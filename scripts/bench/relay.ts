@@ -147,7 +147,10 @@ export class RelayBench {
   }
 
   /** A `length`-step chain: per step, successor's started_at minus predecessor's finished_at (ms). */
-  async chain(length: number, timeoutMs: number): Promise<Percentiles & { runSeconds: number }> {
+  async chain(
+    length: number,
+    timeoutMs: number,
+  ): Promise<Percentiles & { runSeconds: number; inTask: Percentiles }> {
     const id = this.nextId('chain');
     await this.register(chainWorkflow(id, length));
     const runId = await this.startRun(id);
@@ -160,7 +163,8 @@ export class RelayBench {
       steps.map((r) => r.f),
       steps.map((r) => r.s),
     );
-    return { ...summarize(gaps), runSeconds: ((row.last as number) - row.first) / 1000 };
+    const inTask = summarize(steps.map((r) => r.f - r.s));
+    return { ...summarize(gaps), runSeconds: ((row.last as number) - row.first) / 1000, inTask };
   }
 
   /**

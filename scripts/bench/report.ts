@@ -10,6 +10,8 @@ export interface BenchData {
   cores: number;
   node: string;
   cpuModel: string;
+  /** Commit (short hash) the services were built from, with `+dirty` when the tree had changes. */
+  commit: string;
   sizes: {
     fanout: number;
     manyRuns: number;
@@ -22,7 +24,7 @@ export interface BenchData {
   workers: { count: number; concurrency: number };
   fanout: Throughput | string;
   manyRuns: (Throughput & { startSeconds: number }) | string;
-  chain: (Percentiles & { runSeconds: number }) | string;
+  chain: (Percentiles & { runSeconds: number; inTask: Percentiles }) | string;
   scale: { size: number; result: Throughput | string }[];
   idle: IdleResult | string;
   bull: BullResult | string;
@@ -258,7 +260,6 @@ function profileSection(p: Profile, d: BenchData): string {
         'process CPU % of a core',
         'its PG backends CPU µs/task',
         'its PG backends active µs/task',
-        'statements/task (lower bound)',
       ],
       rows,
     ),
@@ -277,7 +278,7 @@ export function renderReport(d: BenchData): string {
   out.push(`# Relay benchmark${d.quick ? ' (--quick: reduced sizes)' : ''}`);
   out.push('');
   out.push(
-    `${d.date}; ${d.cores} cores (${d.cpuModel}), Node ${d.node}; the machine is shared with other engineers' work. Relay: scheduler, dispatcher, reaper, ingest and ${d.workers.count} workers (RELAY_WORKER_CONCURRENCY=${d.workers.concurrency}), LOG_LEVEL=warn, built dist/ processes, fresh database and prefix. Peers in the same run on the same Postgres and Redis: BullMQ (${d.peerSizes.concurrency}). All tasks/jobs are no-ops. Total bench time ${fmt(d.totalSeconds, 0)} s.`,
+    `${d.date}; commit ${d.commit}; ${d.cores} cores (${d.cpuModel}), Node ${d.node}; the machine is shared with other engineers' work. Relay: scheduler, dispatcher, reaper, ingest and ${d.workers.count} workers (RELAY_WORKER_CONCURRENCY=${d.workers.concurrency}), LOG_LEVEL=warn, built dist/ processes, fresh database and prefix. Peers in the same run on the same Postgres and Redis: BullMQ (${d.peerSizes.concurrency}). All tasks/jobs are no-ops. Total bench time ${fmt(d.totalSeconds, 0)} s.`,
   );
   out.push('');
   out.push(table(['scenario', 'Relay', 'peer', 'ratio (Relay/peer)', 'target', 'met?'], targetRows(d)));
@@ -289,6 +290,12 @@ export function renderReport(d: BenchData): string {
   if (ok(d.manyRuns)) {
     out.push(
       `many-runs: ${d.sizes.manyRuns} runs started concurrently through POST /workflows/:id/runs in ${fmt(d.manyRuns.startSeconds, 2)} s; ${d.manyRuns.tasks} tasks from the first run's started_at to the last run's finished_at in ${fmt(d.manyRuns.seconds, 2)} s. BullMQ: ${d.peerSizes.trees} FlowProducer trees (1+3+6 jobs, addBulk), first job's timestamp to last finishedOn.`,
+    );
+    out.push('');
+  }
+  if (ok(d.chain)) {
+    out.push(
+      `chain: the ${d.sizes.chain}-step run took ${fmt(d.chain.runSeconds, 2)} s (${fmt((d.chain.runSeconds * 1000) / d.sizes.chain, 2)} ms/step); the gaps above are SUCCESS -> successor RUNNING (scheduler + dispatcher + worker claim: three stream hops and three transactions). Inside the worker, RUNNING -> SUCCESS (started_at -> finished_at of the same no-op step) took p50 ${fmt(d.chain.inTask.p50, 2)} / p95 ${fmt(d.chain.inTask.p95, 2)} / p99 ${fmt(d.chain.inTask.p99, 2)} ms, not counted in the gap.`,
     );
     out.push('');
   }
