@@ -13,7 +13,7 @@ export const ReaperEnvSchema = v.pipe(
     /** Reconciler sweep period in ms (re-publishes events that Redis lost). */
     RELAY_RECONCILE_INTERVAL_MS: envInt({ min: 10, max: 3_600_000, default: 5000 }),
     /** How long work may sit without its event moving it on before the reconciler re-publishes it. */
-    RELAY_RECONCILE_GRACE_MS: envInt({ min: 0, max: 86_400_000, default: 15_000 }),
+    RELAY_RECONCILE_GRACE_MS: envInt({ min: 0, max: 86_400_000, default: 5000 }),
   }),
   checkHeartbeatWindow(),
 );
