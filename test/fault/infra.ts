@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { waitFor } from '@relay/testing';
 import type { Redis } from 'ioredis';
@@ -80,4 +80,19 @@ export async function restartPostgres(): Promise<void> {
     },
     { timeoutMs: 30_000, intervalMs: 100, message: 'postgres not ready after restart' },
   );
+}
+
+/**
+ * Whether this machine lets the fault phase restart the local Postgres and Redis (as CI's does: root,
+ * Debian's pg_ctlcluster, redis-server on PATH). Elsewhere (e.g. servers in Docker) the restart tests are
+ * skipped with this reason; `RELAY_TEST_RESTARTS=0` skips them anywhere.
+ */
+export function localRestartsUnavailable(): string | null {
+  if (process.env.RELAY_TEST_RESTARTS === '0') return 'RELAY_TEST_RESTARTS=0';
+  if (process.getuid?.() !== 0) return 'restarting the local servers needs root';
+  const onPath = (cmd: string) =>
+    (process.env.PATH ?? '').split(':').some((dir) => dir && existsSync(`${dir}/${cmd}`));
+  if (!existsSync('/etc/postgresql') || !onPath('pg_ctlcluster')) return 'no local pg_ctlcluster cluster';
+  if (!onPath('redis-server')) return 'no local redis-server';
+  return null;
 }
