@@ -56,6 +56,40 @@ describe('canonicalDefinitionJson', () => {
   });
 });
 
+describe('canonicalDefinitionJson on stored definitions', () => {
+  /** The reference: a copy with keys inserted in sorted order at every level, then JSON.stringify. */
+  function sortedCopy(value: unknown): unknown {
+    if (Array.isArray(value)) return value.map(sortedCopy);
+    if (typeof value !== 'object' || value === null) return value;
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value).sort()) {
+      Object.defineProperty(out, key, {
+        value: sortedCopy((value as Record<string, unknown>)[key]),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    }
+    return out;
+  }
+
+  it.each<[string, unknown]>([
+    [
+      'keys in jsonb order (shortest first)',
+      { id: 'w', on: {}, name: 'w', tasks: [{ id: 'a', with: { zz: 1, a: [{ y: 1, b: 2 }] } }] },
+    ],
+    ['integer-like keys', { id: 'w', tasks: [{ with: { '10': 1, '9': 2, b: 3, a: { '2': 0, '1': 0 } } }] }],
+    ['a __proto__ key', JSON.parse('{"id":"w","tasks":[{"with":{"z":1,"__proto__":{"b":1,"a":2}}}]}')],
+    ['already sorted keys', { id: 'w', name: 'w', on: {}, tasks: [] }],
+    [
+      'nulls, unicode and nested lists',
+      { tasks: [{ with: { é: null, e: [[{ b: 1, a: 'x' }]], E: true } }], id: 'w' },
+    ],
+  ])('equals JSON.stringify of a key-sorted copy for %s', (_name, def) => {
+    expect(canonicalDefinitionJson(def as never)).toBe(JSON.stringify(sortedCopy(def)));
+  });
+});
+
 describe('taskSummary', () => {
   it('lists id, needs, type and requires_approval in document order', () => {
     expect(taskSummary(parseWorkflowOrThrow(BASE))).toEqual([

@@ -1,20 +1,28 @@
 import type { WorkflowDefinition } from './types.js';
 
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (typeof value === 'object' && value !== null) {
-    const out: Record<string, unknown> = {};
-    for (const key of Object.keys(value).sort()) {
-      Object.defineProperty(out, key, {
-        value: sortKeys((value as Record<string, unknown>)[key]),
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
-    }
-    return out;
+/**
+ * `JSON.stringify` replacer that hands over each plain object with its keys inserted in sorted
+ * order (integer-like keys still enumerate first, as in any object). An object whose keys already
+ * come sorted is passed through; copies are shallow and die young, so no sorted copy of a whole
+ * 100,000-task definition is ever held next to its text.
+ */
+function sortedKeys(_key: string, value: unknown): unknown {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+  const keys = Object.keys(value);
+  let sorted = true;
+  for (let i = 1; i < keys.length && sorted; i++) sorted = (keys[i - 1] ?? '') <= (keys[i] ?? '');
+  if (sorted) return value;
+  const out: Record<string, unknown> = {};
+  for (const key of keys.sort()) {
+    // defineProperty, not assignment: a "__proto__" key stays a key.
+    Object.defineProperty(out, key, {
+      value: (value as Record<string, unknown>)[key],
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
-  return value;
+  return out;
 }
 
 /**
@@ -23,7 +31,7 @@ function sortKeys(value: unknown): unknown {
  * when these strings are equal, so ingest can tell "unchanged" from "updated".
  */
 export function canonicalDefinitionJson(def: WorkflowDefinition): string {
-  return JSON.stringify(sortKeys(def));
+  return JSON.stringify(def, sortedKeys);
 }
 
 /** One task as the HTTP API lists it (SPEC section 5). */

@@ -1,4 +1,15 @@
-import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import {
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  type Pair,
+  parseDocument,
+  visit,
+  type YAMLMap,
+} from 'yaml';
+import { findDuplicateJsonKeys } from './json-keys.js';
 import { type DocPathSegment, formatDocPath, type RawIssue } from './path.js';
 import type { ParseResult, WorkflowDefinition, WorkflowIssue } from './types.js';
 import { unwrapResult, validateRaw } from './validate.js';
@@ -20,14 +31,19 @@ const YAML_MESSAGES: Record<string, string> = {
  * Finds the source position of a document path: the key of a mapping entry, the item of a list,
  * or the nearest existing ancestor.
  */
-function locate(root: unknown, path: readonly DocPathSegment[], lines: LineCounter): Position | undefined {
+function locate(
+  root: unknown,
+  path: readonly DocPathSegment[],
+  lines: LineCounter,
+  index: MapIndex,
+): Position | undefined {
   let node = root as Node | null | undefined;
   let best: Node | undefined = node ?? undefined;
   for (const [i, seg] of path.entries()) {
     let next: Node | null | undefined;
     if (typeof seg === 'number' && isSeq(node)) next = node.items[seg] as Node | undefined;
     else if (isMap(node)) {
-      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(seg));
+      const pair = index(node).get(String(seg));
       if (!pair) break;
       best = (pair.key as Node) ?? best;
       next = pair.value as Node | null;
@@ -43,10 +59,32 @@ function locate(root: unknown, path: readonly DocPathSegment[], lines: LineCount
   return { line, column: col };
 }
 
+/** The pairs of a mapping by key text (first pair wins), built once per mapping. */
+type MapIndex = (map: YAMLMap) => ReadonlyMap<string, Pair>;
+
+/** A {@link MapIndex} that keeps what it built: locating k issues under one mapping of n keys costs O(n + k). */
+function createMapIndex(): MapIndex {
+  const built = new WeakMap<YAMLMap, Map<string, Pair>>();
+  return (map) => {
+    let byKey = built.get(map);
+    if (!byKey) {
+      byKey = new Map();
+      for (const pair of map.items as Pair[]) {
+        if (!isScalar(pair.key)) continue;
+        const key = String(pair.key.value);
+        if (!byKey.has(key)) byKey.set(key, pair);
+      }
+      built.set(map, byKey);
+    }
+    return byKey;
+  };
+}
+
 /** Locates issues and sorts them in document order (unlocated ones last, order otherwise kept). */
 function locateAll(issues: RawIssue[], root: unknown, lines: LineCounter): WorkflowIssue[] {
+  const index = createMapIndex();
   const located = issues.map((issue): WorkflowIssue => {
-    const at = locate(root, issue.path, lines);
+    const at = locate(root, issue.path, lines, index);
     const path = formatDocPath(issue.path);
     return at ? { path, message: issue.message, ...at } : { path, message: issue.message };
   });
@@ -60,6 +98,27 @@ function positionOf(text: string, offset: number): Position {
   return { line: before.length, column: (before.at(-1)?.length ?? 0) + 1 };
 }
 
+/** 1-based line and column of any offset, from one O(n) pass over the text's line breaks. */
+function lineIndex(text: string): (offset: number) => Position {
+  const starts = [0];
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+  return (offset) => {
+    let low = 0;
+    let high = starts.length - 1;
+    while (low < high) {
+      const mid = (low + high + 1) >> 1;
+      if ((starts[mid] ?? 0) <= offset) low = mid;
+      else high = mid - 1;
+    }
+    return { line: low + 1, column: offset - (starts[low] ?? 0) + 1 };
+  };
+}
+
+/**
+ * JSON.parse, a one-pass scan for duplicate keys (JSON.parse keeps the last silently) and
+ * validation. Only when something is wrong is the text reparsed as YAML (JSON is YAML) to locate
+ * the issues: a YAML parse costs far more time and memory than the rest for a large document.
+ */
 function parseJson(text: string): ParseResult {
   let doc: unknown;
   try {
@@ -73,18 +132,24 @@ function parseJson(text: string): ParseResult {
       issues: [offset === undefined ? issue : { ...issue, ...positionOf(text, Number(offset)) }],
     };
   }
-  // JSON is YAML: reparse for duplicate keys (JSON.parse keeps the last silently) and positions.
-  const lines = new LineCounter();
-  const yaml = parseDocument(text, { prettyErrors: false, lineCounter: lines });
-  const yamlOk = yaml.errors.every((e) => e.code === 'DUPLICATE_KEY');
-  const duplicates = yamlOk ? yamlIssues(yaml.errors, text, lines) : [];
+  const repeated = findDuplicateJsonKeys(text);
   const result = validateRaw(doc);
-  const issues = result.ok
-    ? []
-    : yamlOk
-      ? locateAll(result.issues, yaml.contents, lines)
-      : locateAll(result.issues, null, lines);
-  if (duplicates.length === 0 && result.ok) return result;
+  if (repeated.length === 0 && result.ok) return result;
+  const at = lineIndex(text);
+  const duplicates = repeated.map(
+    ({ key, offset }): WorkflowIssue => ({
+      path: '',
+      message: `YAML syntax error: ${YAML_MESSAGES.DUPLICATE_KEY} ${JSON.stringify(key)}`,
+      ...at(offset),
+    }),
+  );
+  let issues: WorkflowIssue[] = [];
+  if (!result.ok) {
+    // Duplicates are known already: yaml's own check scans every earlier key of the mapping per key.
+    const lines = new LineCounter();
+    const yaml = parseDocument(text, { prettyErrors: false, lineCounter: lines, uniqueKeys: false });
+    issues = locateAll(result.issues, yaml.errors.length === 0 ? yaml.contents : null, lines);
+  }
   return { ok: false, issues: [...duplicates, ...issues] };
 }
 
@@ -118,6 +183,33 @@ function yamlIssues(
 }
 
 /**
+ * What yaml reports with `uniqueKeys: true` (a scalar key equal to an earlier one of the same
+ * mapping, at the repeated key), found in O(keys) with a set per mapping.
+ */
+function duplicateKeyErrors(
+  doc: ReturnType<typeof parseDocument>,
+): { code: string; message: string; pos: [number, number] }[] {
+  const errors: { code: string; message: string; pos: [number, number] }[] = [];
+  visit(doc, {
+    Map(_, map) {
+      const seen = new Set<unknown>();
+      for (const pair of map.items) {
+        if (!isScalar(pair.key)) continue;
+        const { value, range } = pair.key;
+        if (!seen.has(value)) seen.add(value);
+        else if (range)
+          errors.push({
+            code: 'DUPLICATE_KEY',
+            message: 'Map keys must be unique',
+            pos: [range[0], range[1]],
+          });
+      }
+    },
+  });
+  return errors;
+}
+
+/**
  * Parses workflow text (YAML by default, or JSON) and validates it. YAML syntax errors and
  * duplicate keys are reported with line and column; validation issues carry the position of the
  * path they name when it exists in the text.
@@ -125,8 +217,11 @@ function yamlIssues(
 export function parseWorkflow(text: string, opts: ParseOptions = {}): ParseResult {
   if (opts.format === 'json') return parseJson(text);
   const lines = new LineCounter();
-  const doc = parseDocument(text, { prettyErrors: false, lineCounter: lines });
-  if (doc.errors.length > 0) return { ok: false, issues: yamlIssues(doc.errors, text, lines) };
+  // yaml's duplicate-key check compares each key with every earlier one of its mapping (quadratic
+  // in a 100,000-task mapping): off, and done by duplicateKeyErrors with a set per mapping.
+  const doc = parseDocument(text, { prettyErrors: false, lineCounter: lines, uniqueKeys: false });
+  const errors = [...doc.errors, ...duplicateKeyErrors(doc)].sort((a, b) => a.pos[0] - b.pos[0]);
+  if (errors.length > 0) return { ok: false, issues: yamlIssues(errors, text, lines) };
   let value: unknown;
   try {
     value = doc.toJS({ maxAliasCount: 100 });
