@@ -98,30 +98,22 @@ export class Completer {
       this.deps.repo.completeFailed(this.deps.workerId, failures),
     ]);
     const written = new Set([...succeeded, ...failed]);
+    const { logger } = this.deps;
     const events: OutgoingEvent[] = [];
     for (const c of items) {
-      const log = this.deps.logger.child({
-        runId: c.claim.runId,
-        taskId: c.claim.taskId,
-        attempt: c.claim.attempt,
-      });
+      const ids = { runId: c.claim.runId, taskId: c.claim.taskId, attempt: c.claim.attempt };
       if (!written.has(c.claim.id)) {
-        log.info({ ok: c.ok }, 'result discarded: attempt superseded or cancelled');
+        logger.info({ ...ids, ok: c.ok }, 'result discarded: attempt superseded or cancelled');
         continue;
       }
-      const data = {
-        runId: c.claim.runId,
-        taskId: c.claim.taskId,
-        taskRunId: c.claim.id,
-        attempt: c.claim.attempt,
-      };
+      const data = { ...ids, taskRunId: c.claim.id };
       if (c.ok) {
         events.push({ type: 'TaskSucceeded', data });
-        log.info('task succeeded');
+        logger.info(ids, 'task succeeded');
       } else {
         const error = sanitizeText(c.error, MAX_ERROR_LENGTH);
         events.push({ type: 'TaskFailed', data: { ...data, error, retryable: c.retryable } });
-        log.info({ error, retryable: c.retryable }, 'task failed');
+        logger.info({ ...ids, error, retryable: c.retryable }, 'task failed');
       }
     }
     return events;

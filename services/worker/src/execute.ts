@@ -6,7 +6,7 @@ import type { AttemptResult, Handler, TaskContext } from './types.js';
 export interface AttemptSpec {
   handler: Handler;
   input: JsonValue;
-  /** Everything of the context but the signal, which runAttempt builds. */
+  /** Everything of the context but the signal, which runAttempt builds (accessors are kept as accessors). */
   ctx: Omit<TaskContext, 'signal'>;
   /** The task's per-attempt timeout, or null. */
   timeoutMs: number | null;
@@ -63,7 +63,7 @@ export async function runAttempt(spec: AttemptSpec): Promise<AttemptResult> {
   });
   aborted.catch(() => {});
   try {
-    const output = await Promise.race([spec.handler(spec.input, { ...spec.ctx, signal }), aborted]);
+    const output = await Promise.race([spec.handler(spec.input, contextWith(spec.ctx, signal)), aborted]);
     return serializeOutput(output, spec.maxOutputBytes);
   } catch (err) {
     // A handler rejecting because of the abort reports the abort's cause, not its own wording.
@@ -81,6 +81,22 @@ export async function runAttempt(spec: AttemptSpec): Promise<AttemptResult> {
   } finally {
     if (onAbort) signal.removeEventListener('abort', onAbort);
   }
+}
+
+/** The handler's context: `ctx` plus the signal; `logger` is read from `ctx` only when the handler uses it. */
+function contextWith(ctx: Omit<TaskContext, 'signal'>, signal: AbortSignal): TaskContext {
+  return {
+    runId: ctx.runId,
+    taskId: ctx.taskId,
+    taskRunId: ctx.taskRunId,
+    attempt: ctx.attempt,
+    workflowId: ctx.workflowId,
+    queue: ctx.queue,
+    signal,
+    get logger() {
+      return ctx.logger;
+    },
+  };
 }
 
 function reasonText(reason: unknown): string {

@@ -1,6 +1,6 @@
 import { findReferences, type JsonValue, resolveTemplates } from '@relay/template';
 import type { TaskDefinition, WorkflowDefinition } from '@relay/workflow';
-import type { WorkerRepository } from './repository.js';
+import type { RunContext, WorkerRepository } from './repository.js';
 import type { ClaimedTask } from './types.js';
 
 /** A claimed attempt ready to run, or the reason it cannot (fails for good unless `retryable`). */
@@ -10,29 +10,41 @@ export type PreparedTask =
 
 const DEFINITION_CACHE_MAX = 500;
 
+/** A pinned definition with its tasks indexed by id (a fan-out's definition holds thousands). */
+export interface PinnedDefinition {
+  definition: WorkflowDefinition;
+  tasks: Map<string, TaskDefinition>;
+}
+
 /** Pinned definitions by `workflowId@version`; versions never change once written, so entries never go stale. */
 export class DefinitionCache {
-  private readonly entries = new Map<string, WorkflowDefinition>();
+  private readonly entries = new Map<string, PinnedDefinition>();
 
   constructor(private readonly repo: Pick<WorkerRepository, 'loadDefinitions'>) {}
 
   /** The definitions of the given pairs, loading the missing ones in one query. */
   async getMany(
     pairs: readonly { workflowId: string; version: number }[],
-  ): Promise<Map<string, WorkflowDefinition>> {
+  ): Promise<Map<string, PinnedDefinition>> {
     const missing = new Map<string, { workflowId: string; version: number }>();
     for (const p of pairs) {
       const key = `${p.workflowId}@${p.version}`;
       if (!this.entries.has(key)) missing.set(key, p);
     }
+    if (missing.size === 0) return this.pick(pairs);
     for (const row of await this.repo.loadDefinitions([...missing.values()])) {
       if (this.entries.size >= DEFINITION_CACHE_MAX) {
         const oldest = this.entries.keys().next().value;
         if (oldest !== undefined) this.entries.delete(oldest);
       }
-      this.entries.set(`${row.workflowId}@${row.version}`, row.definition);
+      const tasks = new Map(row.definition.tasks.map((t) => [t.id, t]));
+      this.entries.set(`${row.workflowId}@${row.version}`, { definition: row.definition, tasks });
     }
-    const out = new Map<string, WorkflowDefinition>();
+    return this.pick(pairs);
+  }
+
+  private pick(pairs: readonly { workflowId: string; version: number }[]): Map<string, PinnedDefinition> {
+    const out = new Map<string, PinnedDefinition>();
     for (const p of pairs) {
       const key = `${p.workflowId}@${p.version}`;
       const def = this.entries.get(key);
@@ -55,6 +67,26 @@ export function resolveTaskInput(
   return { ...resolved, command: resolveTemplates(command, ctx, { quote: 'shell', at: 'with.command' }) };
 }
 
+/** The ids of the tasks a `with` reads, and whether it reads anything at all (the run's input too). */
+interface WithReferences {
+  taskIds: string[];
+  any: boolean;
+}
+
+// Per task definition object (cached definitions are shared): `with` is scanned once, not per attempt.
+const referenceCache = new WeakMap<TaskDefinition, WithReferences>();
+
+/** The references of a task's `with`. @throws TemplateSyntaxError for an invalid template. */
+function referencesOf(task: TaskDefinition): WithReferences {
+  let refs = referenceCache.get(task);
+  if (!refs) {
+    const found = findReferences(task.with, 'with');
+    refs = { taskIds: found.flatMap((r) => (r.taskId ? [r.taskId] : [])), any: found.length > 0 };
+    referenceCache.set(task, refs);
+  }
+  return refs;
+}
+
 function parseOutput(text: string): JsonValue {
   try {
     return JSON.parse(text) as JsonValue;
@@ -63,9 +95,13 @@ function parseOutput(text: string): JsonValue {
   }
 }
 
+// What a task without references resolves against: nothing in it is read.
+const NO_CONTEXT: RunContext = { input: {}, outputs: {} };
+
 /**
  * Loads what the claimed attempts need (pinned definitions, cached; run inputs and the referenced
- * upstream outputs, one query for the batch) and resolves each task's `with`.
+ * upstream outputs, one query for the batch, none when no `with` has a reference) and resolves each
+ * task's `with`.
  */
 export async function prepareTasks(
   claims: readonly ClaimedTask[],
@@ -77,9 +113,10 @@ export async function prepareTasks(
   const staged: { claim: ClaimedTask; task: TaskDefinition | undefined; error?: string; refs: string[] }[] =
     [];
   const wanted = new Set<string>();
+  let needsContext = false;
   for (const claim of claims) {
     const def = defs.get(`${claim.workflowId}@${claim.workflowVersion}`);
-    const task = def?.tasks.find((t) => t.id === claim.taskId);
+    const task = def?.tasks.get(claim.taskId);
     if (!def || !task) {
       const what = def ? `task "${claim.taskId}" is not in` : 'no definition found for';
       staged.push({
@@ -91,18 +128,24 @@ export async function prepareTasks(
       continue;
     }
     try {
-      const refs = findReferences(task.with, 'with').flatMap((r) => (r.taskId ? [r.taskId] : []));
-      for (const r of refs) wanted.add(r);
-      staged.push({ claim, task, refs });
+      const refs = referencesOf(task);
+      for (const r of refs.taskIds) wanted.add(r);
+      if (refs.any) needsContext = true;
+      staged.push({ claim, task, refs: refs.taskIds });
     } catch (err) {
       staged.push({ claim, task, error: `template error: ${(err as Error).message}`, refs: [] });
     }
   }
-  const runIds = [...new Set(staged.filter((s) => !s.error).map((s) => s.claim.runId))];
-  const contexts = await deps.repo.loadRunContexts(runIds, [...wanted]);
+  // Without a reference nothing reads the run (a claimed row's run exists: task_runs.run_id is a
+  // foreign key), so a batch of reference-free tasks skips the query.
+  let contexts: Map<string, RunContext> | undefined;
+  if (needsContext) {
+    const runIds = [...new Set(staged.filter((s) => !s.error).map((s) => s.claim.runId))];
+    contexts = await deps.repo.loadRunContexts(runIds, [...wanted]);
+  }
   return staged.map(({ claim, task, error, refs }): PreparedTask => {
     if (error !== undefined || !task) return { ok: false, claim, task, error: error ?? 'unknown task' };
-    const run = contexts.get(claim.runId);
+    const run = contexts ? contexts.get(claim.runId) : NO_CONTEXT;
     if (!run) return { ok: false, claim, task, error: `run ${claim.runId} not found` };
     const tasks: Record<string, { output: JsonValue }> = {};
     for (const id of refs) {

@@ -67,7 +67,8 @@ export interface Worker {
 interface Held {
   claim: ClaimedTask;
   controller: AbortController;
-  log: Logger;
+  /** Child logger with the attempt's ids, created on first use (see logOf). */
+  log: Logger | undefined;
   /** The handler has settled (its result is being written). */
   finished: boolean;
   /** Handed back on shutdown: the result is discarded. */
@@ -124,19 +125,26 @@ export function createWorker(opts: WorkerOptions = {}): Worker {
     else executing -= 1;
   }
 
+  /** The attempt's child logger; made on first use, since most attempts of a busy worker never log. */
+  function logOf(h: Held): Logger {
+    h.log ??= logger.child({ runId: h.claim.runId, taskId: h.claim.taskId, attempt: h.claim.attempt });
+    return h.log;
+  }
+
   function hold(claims: ClaimedTask[]): void {
+    const info = logger.isLevelEnabled('info');
     for (const claim of claims) {
-      const log = logger.child({ runId: claim.runId, taskId: claim.taskId, attempt: claim.attempt });
-      held.set(claim.id, {
+      const h: Held = {
         claim,
         controller: new AbortController(),
-        log,
+        log: undefined,
         finished: false,
         handedBack: false,
         done: Promise.resolve(),
-      });
+      };
+      held.set(claim.id, h);
       active += 1;
-      log.info({ taskRunId: claim.id }, 'task claimed');
+      if (info) logOf(h).info({ taskRunId: claim.id }, 'task claimed');
     }
   }
 
@@ -175,7 +183,10 @@ export function createWorker(opts: WorkerOptions = {}): Worker {
               attempt: claim.attempt,
               workflowId: claim.workflowId,
               queue: claim.queue,
-              logger: h.log,
+              // An accessor: the child logger is only made for a handler that uses it.
+              get logger() {
+                return logOf(h);
+              },
             },
             timeoutMs: p.task.timeoutMs,
             cancel: h.controller.signal,
@@ -204,7 +215,7 @@ export function createWorker(opts: WorkerOptions = {}): Worker {
     for (const id of ids) {
       const h = held.get(id);
       if (!h || h.finished || h.controller.signal.aborted) continue;
-      h.log.info({ reason }, 'task aborted');
+      logOf(h).info({ reason }, 'task aborted');
       h.controller.abort(new Error(reason));
       n += 1;
     }
@@ -278,7 +289,7 @@ export function createWorker(opts: WorkerOptions = {}): Worker {
               const h = held.get(p.claim.id);
               if (!h) return;
               h.done = execute(h, p, results).catch((err: unknown) => {
-                h.log.error({ err }, 'task execution failed');
+                logOf(h).error({ err }, 'task execution failed');
               });
             },
           });

@@ -40,8 +40,9 @@ export function claimsFrom(events: readonly Envelope<'TaskQueued'>[]): ClaimedTa
 /**
  * TaskQueued batch: claims every attempt in one statement (QUEUED -> RUNNING, fenced on attempt);
  * messages whose row did not match are stale or duplicates and are dropped. Publishes TaskStarted for
- * the claimed ones, resolves their inputs and launches them. Resolves once the claim is committed,
- * so the bus acks only work that Postgres already shows RUNNING.
+ * the claimed ones while resolving their inputs, then launches them. Resolves once the claim is
+ * committed (and TaskStarted published or its failure logged), so the bus acks only work that
+ * Postgres already shows RUNNING.
  */
 export async function handleTaskQueued(
   events: readonly Envelope<'TaskQueued'>[],
@@ -57,6 +58,25 @@ export async function handleTaskQueued(
   if (claims.length === 0) return;
   deps.hold(claims);
 
+  // TaskStarted (observers only) goes out while the inputs load: its XADDs are queued on the shared
+  // connection now, before any result of these attempts can be, so it still precedes TaskSucceeded.
+  const started = publishStarted(claims, deps);
+
+  let prepared: PreparedTask[];
+  try {
+    prepared = await prepareTasks(claims, { repo: deps.repo, definitions: deps.definitions });
+  } catch (err) {
+    // The claims are committed: fail the attempts (retryably) rather than leave them held by nothing.
+    deps.logger.error({ err, tasks: claims.length }, 'loading task context failed');
+    const error = `could not load the task's definition or inputs: ${(err as Error).message}`;
+    prepared = claims.map((claim) => ({ ok: false, claim, task: undefined, error, retryable: true }));
+  }
+  for (const p of prepared) deps.launch(p);
+  await started;
+}
+
+/** Publishes TaskStarted for the claimed attempts; a failure is logged (the claims stand, the tasks run). */
+async function publishStarted(claims: readonly ClaimedTask[], deps: TaskQueuedDeps): Promise<void> {
   try {
     await deps.bus.publish(
       claims.map((c) => ({
@@ -71,18 +91,6 @@ export async function handleTaskQueued(
       })),
     );
   } catch (err) {
-    // TaskStarted is for observers only; the claim stands and the tasks run.
     deps.logger.warn({ err, tasks: claims.length }, 'publishing task started failed');
   }
-
-  let prepared: PreparedTask[];
-  try {
-    prepared = await prepareTasks(claims, { repo: deps.repo, definitions: deps.definitions });
-  } catch (err) {
-    // The claims are committed: fail the attempts (retryably) rather than leave them held by nothing.
-    deps.logger.error({ err, tasks: claims.length }, 'loading task context failed');
-    const error = `could not load the task's definition or inputs: ${(err as Error).message}`;
-    prepared = claims.map((claim) => ({ ok: false, claim, task: undefined, error, retryable: true }));
-  }
-  for (const p of prepared) deps.launch(p);
 }
