@@ -46,10 +46,18 @@ export function abortEvents(
   return events;
 }
 
-/** Publishes `events` in one pipeline unless there are none. */
+/** Events per `bus.publish` call (one Redis pipeline each) in {@link publishAll}. */
+export const PUBLISH_CHUNK = 1000;
+
+/**
+ * Publishes `events` in order, {@link PUBLISH_CHUNK} per pipeline: a 100,000-task fan-out would otherwise
+ * build 100,000 envelopes, their JSON and one pipeline of 100,000 XADDs in memory at once.
+ */
 export async function publishAll(
   bus: { publish(events: ReadonlyArray<OutgoingEvent>): Promise<string[]> },
   events: readonly OutgoingEvent[],
 ): Promise<void> {
-  if (events.length > 0) await bus.publish(events);
+  for (let i = 0; i < events.length; i += PUBLISH_CHUNK) {
+    await bus.publish(events.slice(i, i + PUBLISH_CHUNK));
+  }
 }

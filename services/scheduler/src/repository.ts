@@ -347,13 +347,16 @@ export function createSchedulerRepository(sql: Sql) {
       finished: FinishedRun[];
     }> {
       return sql.begin(async (tx) => {
+        // `status || ''`: keeps the planner on the primary key. With the plain predicate the generic plan
+        // walks idx_task_runs_unpropagated (believed tiny) and filters on id, i.e. reads every SUCCESS row
+        // not yet propagated per batch: 237 ms per 500 ids with a 30k backlog, 12 ms by primary key.
         const markedRows = await tx<
           { run_id: string; task_id: string; workflow_id: string; workflow_version: number | null }[]
         >`
           UPDATE task_runs t SET propagated_at = now()
           FROM runs r
           WHERE t.id = ANY(${[...taskRunIds].sort()}::text[])
-            AND t.status = 'SUCCESS' AND t.propagated_at IS NULL AND r.id = t.run_id
+            AND t.status || '' = 'SUCCESS' AND t.propagated_at IS NULL AND r.id = t.run_id
           RETURNING t.run_id, t.task_id, t.workflow_id, r.workflow_version`;
         const marked = markedRows.map((r) => ({
           runId: r.run_id,
