@@ -1,19 +1,17 @@
 import { findReferences, type JsonValue, resolveTemplates } from '@relay/template';
-import type { TaskDefinition, WorkflowDefinition } from '@relay/workflow';
-import type { RunContext, WorkerRepository } from './repository.js';
+import type { RunContext, TaskSpec, WorkerRepository } from './repository.js';
 import type { ClaimedTask } from './types.js';
 
 /** A claimed attempt ready to run, or the reason it cannot (fails for good unless `retryable`). */
 export type PreparedTask =
-  | { ok: true; claim: ClaimedTask; task: TaskDefinition; input: JsonValue }
-  | { ok: false; claim: ClaimedTask; task: TaskDefinition | undefined; error: string; retryable?: boolean };
+  | { ok: true; claim: ClaimedTask; task: TaskSpec; input: JsonValue }
+  | { ok: false; claim: ClaimedTask; task: TaskSpec | undefined; error: string; retryable?: boolean };
 
 const DEFINITION_CACHE_MAX = 500;
 
-/** A pinned definition with its tasks indexed by id (a fan-out's definition holds thousands). */
+/** A pinned definition's tasks by id (a fan-out's definition holds thousands). */
 export interface PinnedDefinition {
-  definition: WorkflowDefinition;
-  tasks: Map<string, TaskDefinition>;
+  tasks: Map<string, TaskSpec>;
 }
 
 /** Pinned definitions by `workflowId@version`; versions never change once written, so entries never go stale. */
@@ -37,8 +35,8 @@ export class DefinitionCache {
         const oldest = this.entries.keys().next().value;
         if (oldest !== undefined) this.entries.delete(oldest);
       }
-      const tasks = new Map(row.definition.tasks.map((t) => [t.id, t]));
-      this.entries.set(`${row.workflowId}@${row.version}`, { definition: row.definition, tasks });
+      const tasks = new Map(row.tasks.map((t) => [t.id, t]));
+      this.entries.set(`${row.workflowId}@${row.version}`, { tasks });
     }
     return this.pick(pairs);
   }
@@ -56,7 +54,7 @@ export class DefinitionCache {
 
 /** Resolves one task's `with`: a shell command's references become single quoted words; the rest keep types. */
 export function resolveTaskInput(
-  task: TaskDefinition,
+  task: TaskSpec,
   ctx: { input: JsonValue; tasks: Record<string, { output: JsonValue }> },
 ): JsonValue {
   if (task.type !== 'shell' || typeof task.with.command !== 'string') {
@@ -74,10 +72,10 @@ interface WithReferences {
 }
 
 // Per task definition object (cached definitions are shared): `with` is scanned once, not per attempt.
-const referenceCache = new WeakMap<TaskDefinition, WithReferences>();
+const referenceCache = new WeakMap<TaskSpec, WithReferences>();
 
 /** The references of a task's `with`. @throws TemplateSyntaxError for an invalid template. */
-function referencesOf(task: TaskDefinition): WithReferences {
+function referencesOf(task: TaskSpec): WithReferences {
   let refs = referenceCache.get(task);
   if (!refs) {
     const found = findReferences(task.with, 'with');
@@ -110,8 +108,7 @@ export async function prepareTasks(
   const defs = await deps.definitions.getMany(
     claims.map((c) => ({ workflowId: c.workflowId, version: c.workflowVersion })),
   );
-  const staged: { claim: ClaimedTask; task: TaskDefinition | undefined; error?: string; refs: string[] }[] =
-    [];
+  const staged: { claim: ClaimedTask; task: TaskSpec | undefined; error?: string; refs: string[] }[] = [];
   const wanted = new Set<string>();
   let needsContext = false;
   for (const claim of claims) {

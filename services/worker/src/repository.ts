@@ -1,6 +1,9 @@
 import type { Sql } from '@relay/db';
 import type { JsonValue } from '@relay/template';
-import type { WorkflowDefinition } from '@relay/workflow';
+import type { TaskDefinition } from '@relay/workflow';
+
+/** What a worker needs of a task's definition to run an attempt of it. */
+export type TaskSpec = Pick<TaskDefinition, 'id' | 'type' | 'with' | 'timeoutMs'>;
 
 /** A (task run, attempt) pair: the fence of every worker write. */
 export interface AttemptKey {
@@ -58,18 +61,45 @@ export function createWorkerRepository(sql: Sql) {
         RETURNING t.id, t.attempt`;
     },
 
-    /** The pinned definitions of the given (workflow, version) pairs. Read only. */
+    /**
+     * The tasks of the pinned definitions of the given (workflow, version) pairs, with only what a
+     * worker runs them with (not `needs`: a fan-out's sink alone lists every task). Read only; a pair
+     * whose version exists but has no tasks yields `tasks: []`, a missing one is absent.
+     */
     async loadDefinitions(
       pairs: readonly { workflowId: string; version: number }[],
-    ): Promise<{ workflowId: string; version: number; definition: WorkflowDefinition }[]> {
+    ): Promise<{ workflowId: string; version: number; tasks: TaskSpec[] }[]> {
       if (pairs.length === 0) return [];
-      const rows = await sql<{ workflow_id: string; version: number; definition: WorkflowDefinition }[]>`
-        SELECT v.workflow_id, v.version, v.definition
+      const rows = await sql<
+        {
+          workflow_id: string;
+          version: number;
+          id: string | null;
+          type: string;
+          with: TaskSpec['with'];
+          timeout_ms: number | null;
+        }[]
+      >`
+        SELECT v.workflow_id, v.version, t.task->>'id' AS id, t.task->>'type' AS type,
+               t.task->'with' AS with, t.task->'timeoutMs' AS timeout_ms
         FROM workflow_versions v
         JOIN unnest(${pairs.map((p) => p.workflowId)}::text[],
                     ${pairs.map((p) => p.version)}::int[]) AS d(workflow_id, version)
-          ON v.workflow_id = d.workflow_id AND v.version = d.version`;
-      return rows.map((r) => ({ workflowId: r.workflow_id, version: r.version, definition: r.definition }));
+          ON v.workflow_id = d.workflow_id AND v.version = d.version
+        LEFT JOIN LATERAL jsonb_array_elements(v.definition->'tasks') AS t(task) ON true`;
+      const byPair = new Map<string, { workflowId: string; version: number; tasks: TaskSpec[] }>();
+      for (const r of rows) {
+        const key = `${r.workflow_id}@${r.version}`;
+        let entry = byPair.get(key);
+        if (!entry) {
+          entry = { workflowId: r.workflow_id, version: r.version, tasks: [] };
+          byPair.set(key, entry);
+        }
+        if (r.id !== null) {
+          entry.tasks.push({ id: r.id, type: r.type, with: r.with ?? {}, timeoutMs: r.timeout_ms ?? null });
+        }
+      }
+      return [...byPair.values()];
     },
 
     /**
