@@ -223,6 +223,32 @@ tasks:
   });
 });
 
+describe('at rest', () => {
+  it('has acked every event: no consumer group keeps a pending entry', async () => {
+    const streams: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, keys] = await fleet.redis.scan(cursor, 'MATCH', `${fleet.prefix}:*`, 'TYPE', 'stream');
+      streams.push(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+    expect(streams).toEqual(expect.arrayContaining([`${fleet.prefix}:runs`, `${fleet.prefix}:work:default`]));
+    await waitFor(
+      async () => {
+        for (const stream of streams) {
+          const groups = (await fleet.redis.xinfo('GROUPS', stream)) as unknown[][];
+          for (const group of groups) {
+            const pending = Number(group[group.indexOf('pending') + 1]);
+            if (pending !== 0) return false;
+          }
+        }
+        return true;
+      },
+      { timeoutMs: 10_000, message: 'pending entries did not drain at idle' },
+    );
+  });
+});
+
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
