@@ -24,6 +24,11 @@ export const commonEnv = {
   LOG_LEVEL: envEnum(LOG_LEVELS, 'info'),
   RELAY_HEARTBEAT_INTERVAL_MS: envInt({ min: 1, max: MAX_TIMER_MS, default: 2000 }),
   RELAY_HEARTBEAT_TIMEOUT_MS: envInt({ min: 1, max: MAX_TIMER_MS, default: 10_000 }),
+  /**
+   * Approximate bound on each stream's length (XADD MAXLEN ~). An event trimmed before it was read is
+   * re-derived from Postgres by the reaper's reconciler, so the bound caps Redis memory, not correctness.
+   */
+  RELAY_STREAM_MAXLEN: envInt({ min: 1000, max: 100_000_000, default: 100_000 }),
 };
 
 /** The health/metrics port of services other than ingest (ingest serves them on its `PORT`). */

@@ -57,6 +57,7 @@ export async function startDispatcher(
     prefix: config.RELAY_PREFIX,
     source: 'dispatcher',
     logger,
+    maxLen: config.RELAY_STREAM_MAXLEN,
   });
   const metrics = createDispatcherMetrics(registry, () => redis.zcard(names.delayed));
   let notify: (dueAtMs: number) => void = () => {};

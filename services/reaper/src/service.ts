@@ -51,6 +51,7 @@ export async function startReaper(config: ReaperConfig, deps: ReaperDeps = {}): 
     prefix: config.RELAY_PREFIX,
     source: 'reaper',
     logger,
+    maxLen: config.RELAY_STREAM_MAXLEN,
   });
   const reaped = new Counter({
     name: 'relay_reaper_task_runs_reaped_total',

@@ -250,7 +250,14 @@ export function createWorker(opts: WorkerOptions = {}): Worker {
       sql = opts.sql ?? createSql(opts.databaseUrl ?? env.DATABASE_URL, { applicationName: 'relay-worker' });
       redis = opts.redis ?? createRedis(redisUrl, { logger, name: 'worker' });
       const repo = createWorkerRepository(sql);
-      const b = createBus({ redis, redisUrl, prefix, source: 'worker', logger });
+      const b = createBus({
+        redis,
+        redisUrl,
+        prefix,
+        source: 'worker',
+        logger,
+        maxLen: env.RELAY_STREAM_MAXLEN,
+      });
       bus = b;
       const names = streamNames(prefix);
       const results = new Completer({ repo, bus: b, workerId, logger });
