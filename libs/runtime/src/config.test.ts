@@ -26,6 +26,7 @@ describe('parseEnv with commonEnv', () => {
       LOG_LEVEL: 'info',
       RELAY_HEARTBEAT_INTERVAL_MS: 2000,
       RELAY_HEARTBEAT_TIMEOUT_MS: 10000,
+      RELAY_STREAM_MAXLEN: 100000,
       HEALTH_PORT: 0,
     });
   });
@@ -44,6 +45,7 @@ describe('parseEnv with commonEnv', () => {
       LOG_LEVEL: 'debug',
       RELAY_HEARTBEAT_INTERVAL_MS: '500',
       RELAY_HEARTBEAT_TIMEOUT_MS: '+3000',
+      RELAY_STREAM_MAXLEN: '5000',
       HEALTH_PORT: '9464',
       PATH: '/usr/bin',
     });
@@ -56,6 +58,7 @@ describe('parseEnv with commonEnv', () => {
       LOG_LEVEL: 'debug',
       RELAY_HEARTBEAT_INTERVAL_MS: 500,
       RELAY_HEARTBEAT_TIMEOUT_MS: 3000,
+      RELAY_STREAM_MAXLEN: 5000,
       HEALTH_PORT: 9464,
     });
   });
