@@ -9,6 +9,8 @@ export const SchedulerEnvSchema = v.object({
   SCHEDULER_BATCH_SIZE: envInt({ min: 1, max: 10_000, default: 500 }),
   /** Idle time after which a dead consumer's pending events are taken over. */
   SCHEDULER_CLAIM_IDLE_MS: envInt({ min: 100, default: 30_000 }),
+  /** Bound of the compiled-definition cache, in tasks summed over the cached workflow versions. */
+  SCHEDULER_DEFINITION_CACHE_TASKS: envInt({ min: 1, default: 500_000 }),
 });
 
 /** Parsed scheduler configuration. */

@@ -44,19 +44,45 @@ export type DefinitionLoader = (
   keys: readonly { workflowId: string; version: number }[],
 ) => Promise<{ workflowId: string; version: number; definition: WorkflowDefinition }[]>;
 
-/** In-memory cache of pinned definitions: a workflow version never changes, so entries never expire. */
+/** Default bound of a {@link DefinitionCache}: total tasks over its compiled definitions. */
+export const DEFAULT_CACHE_MAX_TASKS = 500_000;
+
+/**
+ * In-memory cache of pinned definitions. A workflow version never changes, so entries never go stale; the
+ * cache is an LRU bounded by the total task count of its entries (a compiled 100,000-task definition
+ * costs tens of MB), and a definition larger than the bound is compiled for the call and not kept.
+ */
 export interface DefinitionCache {
   /** Returns the compiled definitions of `keys` (by {@link definitionKey}), loading the missing ones in one query. */
   getMany(keys: readonly { workflowId: string; version: number }[]): Promise<Map<string, CompiledDefinition>>;
+  /** Number of cached definitions. */
   readonly size: number;
+  /** Total tasks over the cached definitions. */
+  readonly tasks: number;
 }
 
-/** Creates a {@link DefinitionCache} over `load`. */
-export function createDefinitionCache(load: DefinitionLoader): DefinitionCache {
+/** Creates a {@link DefinitionCache} over `load`, keeping at most `maxTasks` tasks (default {@link DEFAULT_CACHE_MAX_TASKS}). */
+export function createDefinitionCache(
+  load: DefinitionLoader,
+  options: { maxTasks?: number } = {},
+): DefinitionCache {
+  const maxTasks = options.maxTasks ?? DEFAULT_CACHE_MAX_TASKS;
+  // Map iteration order is insertion order: re-inserting on a hit makes the first key the least recent.
   const cache = new Map<string, CompiledDefinition>();
+  let tasks = 0;
+  const evictFor = (incoming: number): void => {
+    for (const [k, def] of cache) {
+      if (tasks + incoming <= maxTasks) return;
+      cache.delete(k);
+      tasks -= def.definition.tasks.length;
+    }
+  };
   return {
     get size() {
       return cache.size;
+    },
+    get tasks() {
+      return tasks;
     },
     async getMany(keys) {
       const result = new Map<string, CompiledDefinition>();
@@ -64,15 +90,22 @@ export function createDefinitionCache(load: DefinitionLoader): DefinitionCache {
       for (const key of keys) {
         const k = definitionKey(key.workflowId, key.version);
         const hit = cache.get(k);
-        if (hit) result.set(k, hit);
-        else missing.set(k, key);
+        if (hit) {
+          cache.delete(k);
+          cache.set(k, hit);
+          result.set(k, hit);
+        } else missing.set(k, key);
       }
       if (missing.size === 0) return result;
       for (const row of await load([...missing.values()])) {
         const compiled = compileDefinition(row.workflowId, row.version, row.definition);
         const k = definitionKey(row.workflowId, row.version);
-        cache.set(k, compiled);
         result.set(k, compiled);
+        const size = compiled.definition.tasks.length;
+        if (size > maxTasks) continue;
+        evictFor(size);
+        cache.set(k, compiled);
+        tasks += size;
       }
       return result;
     },

@@ -61,3 +61,17 @@ export async function publishAll(
     await bus.publish(events.slice(i, i + PUBLISH_CHUNK));
   }
 }
+
+/**
+ * Publishes the events of `rows` {@link PUBLISH_CHUNK} rows at a time, building each chunk's events only
+ * after the previous chunk is published: memory follows the chunk, not the fan-out.
+ */
+export async function publishRows<T>(
+  bus: { publish(events: ReadonlyArray<OutgoingEvent>): Promise<string[]> },
+  rows: readonly T[],
+  toEvents: (chunk: readonly T[]) => OutgoingEvent[],
+): Promise<void> {
+  for (let i = 0; i < rows.length; i += PUBLISH_CHUNK) {
+    await bus.publish(toEvents(rows.slice(i, i + PUBLISH_CHUNK)));
+  }
+}

@@ -38,21 +38,21 @@ describe('planPropagation', () => {
       name: 'a root fans out to its dependents, with their approval flag',
       successes: [success('r1', 'a')],
       dependents: [
-        { id: 'r1:b', met: 1, requiresApproval: false },
-        { id: 'r1:c', met: 1, requiresApproval: true },
+        { id: 'r1:b', runId: 'r1', taskId: 'b', met: 1, requiresApproval: false },
+        { id: 'r1:c', runId: 'r1', taskId: 'c', met: 1, requiresApproval: true },
       ],
       runs: [{ runId: 'r1', done: 1 }],
     },
     {
       name: 'two needs of one sink in one batch count twice on one row',
       successes: [success('r1', 'b'), success('r1', 'c')],
-      dependents: [{ id: 'r1:d', met: 2, requiresApproval: false }],
+      dependents: [{ id: 'r1:d', runId: 'r1', taskId: 'd', met: 2, requiresApproval: false }],
       runs: [{ runId: 'r1', done: 2 }],
     },
     {
       name: 'runs are counted apart',
       successes: [success('r1', 'd'), success('r2', 'd'), success('r2', 'b')],
-      dependents: [{ id: 'r2:d', met: 1, requiresApproval: false }],
+      dependents: [{ id: 'r2:d', runId: 'r2', taskId: 'd', met: 1, requiresApproval: false }],
       runs: [
         { runId: 'r1', done: 1 },
         { runId: 'r2', done: 2 },
@@ -85,7 +85,7 @@ describe('planPropagation', () => {
     const plan = planPropagation(successes, new Map([[definitionKey('fan', 1), fanIn]]));
     expect(performance.now() - started).toBeLessThan(500);
     expect(plan).toEqual({
-      dependents: [{ id: 'r:sink', met: 10_000, requiresApproval: false }],
+      dependents: [{ id: 'r:sink', runId: 'r', taskId: 'sink', met: 10_000, requiresApproval: false }],
       runs: [{ runId: 'r', done: 10_000 }],
     });
   });

@@ -1,6 +1,6 @@
 import { type CompiledDefinition, definitionKey } from './definitions.js';
 import { DefinitionNotFoundError } from './errors.js';
-import type { MarkedSuccess, PropagationPlan } from './repository.js';
+import type { MarkedSuccess, PlannedDependent, PropagationPlan } from './repository.js';
 
 /**
  * Counts, for a batch of successes applied once each, the needs met per dependent task_run and the tasks
@@ -12,7 +12,7 @@ export function planPropagation(
   successes: readonly MarkedSuccess[],
   definitions: ReadonlyMap<string, CompiledDefinition>,
 ): PropagationPlan {
-  const met = new Map<string, { id: string; met: number; requiresApproval: boolean }>();
+  const met = new Map<string, PlannedDependent>();
   const done = new Map<string, number>();
   for (const s of successes) {
     const version = s.workflowVersion ?? 0;
@@ -23,7 +23,14 @@ export function planPropagation(
       const id = `${s.runId}:${dependent}`;
       const entry = met.get(id);
       if (entry) entry.met += 1;
-      else met.set(id, { id, met: 1, requiresApproval: def.tasks.get(dependent)?.requiresApproval ?? false });
+      else
+        met.set(id, {
+          id,
+          runId: s.runId,
+          taskId: dependent,
+          met: 1,
+          requiresApproval: def.tasks.get(dependent)?.requiresApproval ?? false,
+        });
     }
   }
   return {

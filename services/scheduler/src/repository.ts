@@ -56,9 +56,31 @@ export interface MarkedSuccess {
   workflowVersion: number | null;
 }
 
+/** A dependent task_run of a batch of successes: how many of its needs they meet. */
+export interface PlannedDependent {
+  id: string;
+  runId: string;
+  taskId: string;
+  met: number;
+  requiresApproval: boolean;
+}
+
+/** A task_run a propagation moved out of PENDING (READY or BLOCKED). */
+export interface PromotedTaskRun extends ReadyTaskRun {
+  status: string;
+}
+
+/** Rows per statement for writes and reads whose size follows a workflow's width (default {@link DEFAULT_CHUNK_ROWS}). */
+export interface SchedulerRepositoryOptions {
+  chunkRows?: number;
+}
+
+/** Default rows per statement: a 100,000-task fan-out moves in 20 statements, never 100,000 rows at once. */
+export const DEFAULT_CHUNK_ROWS = 5000;
+
 /** What one batch of successes changes: per dependent task_run the number of needs met, per run the tasks done. */
 export interface PropagationPlan {
-  dependents: { id: string; met: number; requiresApproval: boolean }[];
+  dependents: PlannedDependent[];
   runs: { runId: string; done: number }[];
 }
 
@@ -125,7 +147,8 @@ const toReady = (r: ReadyRowRaw): ReadyTaskRun => ({
 export type SchedulerRepository = ReturnType<typeof createSchedulerRepository>;
 
 /** Creates the scheduler's repository over a pool. */
-export function createSchedulerRepository(sql: Sql) {
+export function createSchedulerRepository(sql: Sql, options: SchedulerRepositoryOptions = {}) {
+  const chunkRows = options.chunkRows ?? DEFAULT_CHUNK_ROWS;
   /** Run ends in `tx`: runs RUNNING -> status (guarded), then every non-terminal task_run of them -> CANCELLED. */
   async function endRunsIn(tx: TransactionSql, requested: readonly RunEnding[]): Promise<SweepResult> {
     const result: SweepResult = { finished: [], abortedRunning: new Map() };
@@ -245,7 +268,8 @@ export function createSchedulerRepository(sql: Sql) {
             ${counts.map((c) => c.count)}::int[]
           ) AS c(id, n)
           WHERE r.id = c.id AND r.remaining_tasks IS NULL`;
-        const rows = taskRuns.filter((t) => liveIds.has(t.runId));
+        // 100,000 rows go in one statement as seven arrays; the live filter is in SQL, not a copy.
+        const rows = taskRuns;
         await tx`
           INSERT INTO task_runs (id, run_id, workflow_id, task_id, attempt, queue, max_attempts, pending_needs, status,
                                  ready_at)
@@ -260,19 +284,36 @@ export function createSchedulerRepository(sql: Sql) {
             ${rows.map((t) => t.pendingNeeds)}::int[],
             ${rows.map((t) => t.status)}::text[]
           ) AS d(run_id, workflow_id, task_id, queue, max_attempts, pending_needs, status)
+          WHERE d.run_id = ANY(${[...liveIds]}::text[])
           ON CONFLICT (run_id, task_id) DO NOTHING`;
         return [...liveIds];
       });
     },
 
-    /** Every READY task_run of the given runs. Read only. */
-    async listReadyTaskRunsOfRuns(runIds: readonly string[]): Promise<ReadyTaskRun[]> {
+    /**
+     * One page of the READY task_runs of the given runs, in (run_id, task_id) order, starting after
+     * `after` (the last row of the previous page); at most `chunkRows` rows. Read only.
+     */
+    async listReadyTaskRunsOfRuns(
+      runIds: readonly string[],
+      after: { runId: string; taskId: string } | null = null,
+    ): Promise<ReadyTaskRun[]> {
       if (runIds.length === 0) return [];
-      const rows = await sql<ReadyRowRaw[]>`
-        SELECT id, run_id, task_id, queue, CASE WHEN ready_at > now() THEN ready_at END AS ready_at FROM task_runs
-        WHERE run_id = ANY(${[...runIds]}::text[]) AND status = 'READY'`;
+      const rows = after
+        ? await sql<ReadyRowRaw[]>`
+            SELECT id, run_id, task_id, queue, CASE WHEN ready_at > now() THEN ready_at END AS ready_at FROM task_runs
+            WHERE run_id = ANY(${[...runIds]}::text[]) AND status = 'READY'
+              AND (run_id, task_id) > (${after.runId}::text, ${after.taskId}::text)
+            ORDER BY run_id, task_id LIMIT ${chunkRows}`
+        : await sql<ReadyRowRaw[]>`
+            SELECT id, run_id, task_id, queue, CASE WHEN ready_at > now() THEN ready_at END AS ready_at FROM task_runs
+            WHERE run_id = ANY(${[...runIds]}::text[]) AND status = 'READY'
+            ORDER BY run_id, task_id LIMIT ${chunkRows}`;
       return rows.map(toReady);
     },
+
+    /** Rows per page of {@link listReadyTaskRunsOfRuns} and per statement of the chunked writes. */
+    chunkRows,
 
     /** The task_runs among `ids` that are READY. Read only. */
     async listReadyTaskRuns(ids: readonly string[]): Promise<ReadyTaskRun[]> {
@@ -343,7 +384,7 @@ export function createSchedulerRepository(sql: Sql) {
       plan: (marked: MarkedSuccess[]) => Promise<PropagationPlan>,
     ): Promise<{
       marked: MarkedSuccess[];
-      promoted: (ReadyTaskRun & { status: string })[];
+      promoted: PromotedTaskRun[];
       finished: FinishedRun[];
     }> {
       return sql.begin(async (tx) => {
@@ -366,27 +407,42 @@ export function createSchedulerRepository(sql: Sql) {
         }));
         if (marked.length === 0) return { marked, promoted: [], finished: [] };
         const { dependents, runs } = await plan(marked);
-        let promoted: (ReadyTaskRun & { status: string })[] = [];
-        if (dependents.length > 0) {
-          const sorted = [...dependents].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-          const rows = await tx<(ReadyRowRaw & { status: string })[]>`
-            UPDATE task_runs t
-            SET pending_needs = t.pending_needs - d.met,
-                status = CASE WHEN t.pending_needs - d.met <= 0
-                              THEN CASE WHEN d.requires_approval = 1 THEN 'BLOCKED' ELSE 'READY' END
-                              ELSE t.status END,
-                ready_at = CASE WHEN t.pending_needs - d.met <= 0 AND d.requires_approval = 0 THEN now()
-                                ELSE t.ready_at END
-            FROM unnest(
-              ${sorted.map((d) => d.id)}::text[],
-              ${sorted.map((d) => d.met)}::int[],
-              ${sorted.map((d) => (d.requiresApproval ? 1 : 0))}::int[]
-            ) AS d(id, met, requires_approval)
-            WHERE t.id = d.id AND t.status = 'PENDING'
-            RETURNING t.id, t.run_id, t.task_id, t.queue, NULL::timestamptz AS ready_at, t.status`;
-          promoted = rows
-            .filter((r) => r.status !== 'PENDING')
-            .map((r) => ({ ...toReady(r), status: r.status }));
+        // In chunks of `chunkRows`, in id order (the lock order every writer of task_runs follows), all in
+        // this transaction: a crash anywhere before COMMIT applies nothing, so the redelivered event does it
+        // all again. Only the rows that left PENDING come back, and they reuse the plan's strings.
+        const promoted: PromotedTaskRun[] = [];
+        const sorted = [...dependents].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+        for (let i = 0; i < sorted.length; i += chunkRows) {
+          const chunk = sorted.slice(i, i + chunkRows);
+          const rows = await tx<{ i: number; queue: string; status: string }[]>`
+            WITH moved AS (
+              UPDATE task_runs t
+              SET pending_needs = t.pending_needs - d.met,
+                  status = CASE WHEN t.pending_needs - d.met <= 0
+                                THEN CASE WHEN d.requires_approval = 1 THEN 'BLOCKED' ELSE 'READY' END
+                                ELSE t.status END,
+                  ready_at = CASE WHEN t.pending_needs - d.met <= 0 AND d.requires_approval = 0 THEN now()
+                                  ELSE t.ready_at END
+              FROM unnest(
+                ${chunk.map((d) => d.id)}::text[],
+                ${chunk.map((d) => d.met)}::int[],
+                ${chunk.map((d) => (d.requiresApproval ? 1 : 0))}::int[]
+              ) WITH ORDINALITY AS d(id, met, requires_approval, i)
+              WHERE t.id = d.id AND t.status = 'PENDING'
+              RETURNING d.i::int AS i, t.queue, t.status
+            )
+            SELECT i, queue, status FROM moved WHERE status <> 'PENDING'`;
+          for (const row of rows) {
+            const d = chunk[row.i - 1] as PlannedDependent;
+            promoted.push({
+              id: d.id,
+              runId: d.runId,
+              taskId: d.taskId,
+              queue: row.queue,
+              readyAt: null,
+              status: row.status,
+            });
+          }
         }
         const sortedRuns = [...runs].sort((a, b) => (a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0));
         const finishedRows = await tx<

@@ -25,6 +25,7 @@ import {
 } from '../test/fixtures.js';
 import { loadSchedulerConfig } from './config.js';
 import { createDefinitionCache } from './definitions.js';
+import { handleRunStarted } from './handlers/run-started.js';
 import { handleTaskFailed } from './handlers/task-failed.js';
 import { handleTaskSucceeded } from './handlers/task-succeeded.js';
 import { createSchedulerRepository } from './repository.js';
@@ -122,8 +123,8 @@ async function aborts(runId: string) {
 }
 
 /** Handler deps over the test's database and bus, to call a handler directly (as after a crash). */
-function directDeps() {
-  const repo = createSchedulerRepository(db.sql);
+function directDeps(chunkRows?: number) {
+  const repo = createSchedulerRepository(db.sql, chunkRows === undefined ? {} : { chunkRows });
   return {
     repo,
     definitions: createDefinitionCache((keys) => repo.loadDefinitions(keys)),
@@ -421,6 +422,50 @@ describe('scheduler', () => {
     await handleTaskSucceeded([{ event, deliveries: 2 }], deps);
     expect(await readyCount(`${runId}:b`)).toBe(2);
     expect((await runRow(runId)).remaining_tasks).toBe(1);
+  });
+
+  it('promotes a fan-out wider than a chunk exactly once and re-announces every chunk on redelivery', async () => {
+    const wide = ['b1', 'b2', 'b3', 'b4', 'b5', 'b6', 'b7'];
+    const runId = await startRun(
+      workflow('chunked', [task('a'), ...wide.map((id) => task(id, ['a'])), task('sink', wide)]),
+    );
+    await markSucceeded(db.sql, runId, ['a']);
+    const deps = directDeps(3); // 7 dependents: statements of 3, 3 and 1 rows in one transaction
+    const data: EventData<'TaskSucceeded'> = { runId, taskId: 'a', taskRunId: `${runId}:a`, attempt: 1 };
+    const event = createEnvelope('TaskSucceeded', data, {
+      id: 'e-chunked',
+      occurredAt: new Date().toISOString(),
+      source: 'test',
+    });
+    await handleTaskSucceeded([{ event, deliveries: 1 }], deps);
+    const rows = await taskRuns(db.sql, runId);
+    for (const id of wide) expect(rows.get(id)).toMatchObject({ status: 'READY', pending_needs: 0 });
+    expect(rows.get('sink')).toMatchObject({ status: 'PENDING', pending_needs: 7 });
+    for (const id of wide) expect(await readyCount(`${runId}:${id}`)).toBe(1);
+    // A duplicate applies nothing; a redelivery (crash after COMMIT, any prefix published) re-announces all.
+    await handleTaskSucceeded([{ event, deliveries: 1 }], deps);
+    for (const id of wide) expect(await readyCount(`${runId}:${id}`)).toBe(1);
+    await handleTaskSucceeded([{ event, deliveries: 2 }], deps);
+    for (const id of wide) expect(await readyCount(`${runId}:${id}`)).toBe(2);
+    expect((await runRow(runId)).remaining_tasks).toBe(8);
+  });
+
+  it('announces READY roots page by page when a run has more roots than a chunk', async () => {
+    const roots = ['r1', 'r2', 'r3', 'r4', 'r5'];
+    const def = workflow('paged', [...roots.map((id) => task(id)), task('z', roots)]);
+    await insertWorkflow(db.sql, def);
+    runSeq += 1;
+    const runId = `run-${runSeq}-paged`;
+    await insertRun(db.sql, runId, def.id, 1);
+    const event = createEnvelope(
+      'RunStarted',
+      { runId, workflowId: def.id, workflowVersion: 1 },
+      { id: 'e-paged', occurredAt: new Date().toISOString(), source: 'test' },
+    );
+    await handleRunStarted([{ event, deliveries: 1 }], directDeps(2)); // pages of 2, 2, 1
+    for (const id of roots) expect(await readyCount(`${runId}:${id}`)).toBe(1);
+    expect(await readyCount(`${runId}:z`)).toBe(0);
+    expect((await runRow(runId)).remaining_tasks).toBe(6);
   });
 
   it('serves readiness and per-type metrics', async () => {

@@ -51,7 +51,9 @@ export async function startScheduler(
   const registry = deps.registry ?? createMetricsRegistry('scheduler');
 
   const repo = createSchedulerRepository(sql);
-  const definitions = createDefinitionCache((keys) => repo.loadDefinitions(keys));
+  const definitions = createDefinitionCache((keys) => repo.loadDefinitions(keys), {
+    maxTasks: config.SCHEDULER_DEFINITION_CACHE_TASKS,
+  });
   const metrics = createSchedulerMetrics(registry);
   const bus = createBus({
     redis,

@@ -1,5 +1,5 @@
 import { definitionKey } from '../definitions.js';
-import { publishAll, runFinishedEvents, taskReadyEvents } from '../events.js';
+import { publishAll, publishRows, runFinishedEvents, taskReadyEvents } from '../events.js';
 import type { NewTaskRun, RunEnding } from '../repository.js';
 import type { BatchHandler } from '../types.js';
 
@@ -60,14 +60,25 @@ export const handleRunStarted: BatchHandler<'RunStarted'> = async (batch, deps) 
 
   const created = taskCounts.length > 0 ? await deps.repo.createTaskRuns(taskRuns, taskCounts) : [];
   const ended = await deps.repo.endRuns(endings);
-  const ready = await deps.repo.listReadyTaskRunsOfRuns(created);
+  // READY task_runs page by page (a workflow may have 100,000 roots): each page is published before the
+  // next is read, so a crash leaves a prefix announced and the redelivered RunStarted announces them all.
+  let ready = 0;
+  let after: { runId: string; taskId: string } | null = null;
+  while (created.length > 0) {
+    const page = await deps.repo.listReadyTaskRunsOfRuns(created, after);
+    await publishRows(deps.bus, page, taskReadyEvents);
+    ready += page.length;
+    const last = page.at(-1);
+    if (!last || page.length < deps.repo.chunkRows) break;
+    after = { runId: last.runId, taskId: last.taskId };
+  }
   // Re-announce the end of runs that had already ended, in case a crash lost their RunFinished.
   const redelivered = batch.filter((d) => d.deliveries > 1).map((d) => d.event.data.runId);
   const finishedBefore = redelivered.length > 0 ? await deps.repo.listFinishedRuns(redelivered) : [];
   const finishedNow = new Set(ended.finished.map((r) => r.runId));
-  await publishAll(deps.bus, [
-    ...taskReadyEvents(ready),
-    ...runFinishedEvents([...ended.finished, ...finishedBefore.filter((r) => !finishedNow.has(r.runId))]),
-  ]);
-  deps.logger.debug({ runs: created.length, tasks: taskRuns.length, ready: ready.length }, 'runs started');
+  await publishAll(
+    deps.bus,
+    runFinishedEvents([...ended.finished, ...finishedBefore.filter((r) => !finishedNow.has(r.runId))]),
+  );
+  deps.logger.debug({ runs: created.length, tasks: taskRuns.length, ready }, 'runs started');
 };
