@@ -25,6 +25,8 @@ export interface IngestConfig {
   maxBodyBytes: number;
   /** Upper bound of each Postgres or Redis call made while answering a request. */
   requestTimeoutMs: number;
+  /** Approximate bound on each stream's length (RELAY_STREAM_MAXLEN); the bus default when absent. */
+  streamMaxLen?: number;
 }
 
 /** Reads the configuration from `env`; throws ConfigError (one line per bad variable, naming it). */
@@ -39,5 +41,6 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     apiToken: parsed.RELAY_API_TOKEN,
     maxBodyBytes: parsed.RELAY_MAX_BODY_BYTES,
     requestTimeoutMs: parsed.RELAY_REQUEST_TIMEOUT_MS,
+    streamMaxLen: parsed.RELAY_STREAM_MAXLEN,
   };
 }

@@ -116,8 +116,8 @@ export function createRepository(sql: Sql, options: { timeoutMs: number }): Repo
           }
           await tx`
             INSERT INTO workflow_versions (workflow_id, version, definition)
-            VALUES (${definition.id}, ${version}, ${json})`;
-          await insertTasks(tx, definition);
+            SELECT id, version, definition FROM workflows WHERE id = ${definition.id}`;
+          await insertTasks(tx, definition.id);
           return { status: current ? ('updated' as const) : ('created' as const), version };
         }),
       ),
@@ -226,21 +226,19 @@ export function createRepository(sql: Sql, options: { timeoutMs: number }): Repo
   };
 }
 
-// Two set-based statements: every task of the definition, then every edge.
-async function insertTasks(tx: TransactionSql, definition: WorkflowDefinition): Promise<void> {
-  const ids = definition.tasks.map((task) => task.id);
-  const configs = definition.tasks.map((task) => JSON.stringify(task));
-  // Sent as text: postgres.js infers a JS boolean[] parameter as a scalar boolean.
-  const approvals = definition.tasks.map((task) => String(task.requiresApproval));
+// Two set-based statements reading the definition just stored in the workflows row (no per-task JSON
+// strings or edge arrays in this process; a 100,000-task workflow would hold them all at once):
+// every task of the definition, then every edge.
+async function insertTasks(tx: TransactionSql, workflowId: string): Promise<void> {
   await tx`
     INSERT INTO tasks (id, workflow_id, name, config, requires_approval)
-    SELECT t.id, ${definition.id}, t.id, t.config::jsonb, t.approval::boolean
-    FROM unnest(${ids}::text[], ${configs}::text[], ${approvals}::text[]) AS t(id, config, approval)`;
-  const edges = definition.tasks.flatMap((task) => task.needs.map((need) => [task.id, need] as const));
-  if (edges.length === 0) return;
+    SELECT t ->> 'id', w.id, t ->> 'id', t, (t ->> 'requiresApproval')::boolean
+    FROM workflows w, jsonb_array_elements(w.definition -> 'tasks') AS t
+    WHERE w.id = ${workflowId}`;
   await tx`
     INSERT INTO dependencies (workflow_id, task_id, depends_on_task_id)
-    SELECT ${definition.id}, d.task_id, d.need
-    FROM unnest(${edges.map((edge) => edge[0])}::text[], ${edges.map((edge) => edge[1])}::text[])
-      AS d(task_id, need)`;
+    SELECT w.id, t ->> 'id', n.need
+    FROM workflows w, jsonb_array_elements(w.definition -> 'tasks') AS t,
+         jsonb_array_elements_text(t -> 'needs') AS n(need)
+    WHERE w.id = ${workflowId}`;
 }

@@ -33,6 +33,7 @@ export async function startIngest(
     prefix: config.prefix,
     source: 'ingest',
     logger,
+    ...(config.streamMaxLen ? { maxLen: config.streamMaxLen } : {}),
   });
   const registry = createMetricsRegistry('ingest');
   const app = createApp({
