@@ -61,6 +61,7 @@ export async function startScheduler(
     prefix: config.RELAY_PREFIX,
     source: 'scheduler',
     logger,
+    maxLen: config.RELAY_STREAM_MAXLEN,
   });
   const names = streamNames(config.RELAY_PREFIX);
   const handler = createBatchRouter(
