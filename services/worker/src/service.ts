@@ -56,6 +56,7 @@ export async function startWorker(
     graceMs: config.RELAY_WORKER_GRACE_MS,
     maxOutputBytes: config.RELAY_MAX_OUTPUT_BYTES,
     claimIdleMs: config.RELAY_WORKER_CLAIM_IDLE_MS,
+    streamMaxLen: config.RELAY_STREAM_MAXLEN,
     logger,
     workerId,
     sql,

@@ -41,6 +41,8 @@ export interface WorkerOptions {
   maxOutputBytes?: number;
   /** Idle time after which a dead worker's unacked work messages are taken over; default 30 s. */
   claimIdleMs?: number;
+  /** Approximate bound on each stream written (XADD MAXLEN ~); default RELAY_STREAM_MAXLEN, else 100,000. */
+  streamMaxLen?: number;
   /** Clients to use instead of creating (and owning) them. */
   sql?: Sql;
   redis?: Redis;
@@ -256,7 +258,7 @@ export function createWorker(opts: WorkerOptions = {}): Worker {
         prefix,
         source: 'worker',
         logger,
-        maxLen: env.RELAY_STREAM_MAXLEN,
+        maxLen: opts.streamMaxLen ?? env.RELAY_STREAM_MAXLEN,
       });
       bus = b;
       const names = streamNames(prefix);
