@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { createSql, defaultMigrationsDir, migrate, type Sql } from '@relay/db';
+import { serviceNodeOptions } from '@relay/runtime';
 import {
   createTestRedis,
   deleteRedisPrefix,
@@ -108,6 +109,8 @@ export async function startBenchFleet(opts: { workers: number; concurrency: numb
       RELAY_PREFIX: prefix,
       HEALTH_PORT: '0',
       LOG_LEVEL: 'warn',
+      // As `relay up` starts them (see @relay/runtime's serviceNodeOptions).
+      NODE_OPTIONS: serviceNodeOptions(process.env.NODE_OPTIONS),
     };
     const spawn = (service: ServiceName, label: string, extra: Record<string, string> = {}) => {
       const proc = spawnService({ name: label, entry: entryOf(service), env: { ...env, ...extra } });

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { serviceNodeOptions } from '@relay/runtime';
 import { formatLogLine } from './log-format.js';
 
 /** One process the supervisor keeps running. */
@@ -40,7 +41,11 @@ export function createSupervisor(opts: { write: (line: string) => void; color: b
   function launch(r: Running, index: number) {
     r.startedAt = Date.now();
     const child = spawn(process.execPath, [r.spec.entry], {
-      env: { ...process.env, ...r.spec.env },
+      env: {
+        ...process.env,
+        ...r.spec.env,
+        NODE_OPTIONS: serviceNodeOptions(r.spec.env.NODE_OPTIONS ?? process.env.NODE_OPTIONS),
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     r.child = child;

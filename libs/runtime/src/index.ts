@@ -45,6 +45,7 @@ export {
   runChecks,
   startHealthServer,
 } from './health-server.js';
+export { SERVICE_MAX_OLD_SPACE_MB, serviceNodeOptions } from './heap.js';
 export { instanceId } from './instance-id.js';
 export {
   installProcessGuards,
