@@ -20,7 +20,12 @@ export interface ReconcileDeps {
 /** Rows recovered per kind in one sweep, and RUNNING runs no event can finish (reported only). */
 export type ReconcileResult = Record<ReconcileKind, number> & { unfinishable: number };
 
-/** Commit-to-publish delay tolerated before an event counts as published (ms). */
+/**
+ * Least commit-to-publish delay tolerated before an event counts as published (ms). The sweep uses
+ * the larger of this and the grace: a row's timestamp is its transaction's start (`now()`), and a
+ * large transaction (a 100k-task fan-out promoted in chunks) publishes seconds after it, behind a
+ * backlog that is slow, not lost.
+ */
 export const PUBLISH_SLACK_MS = 1000;
 
 const DEFAULT_BATCH = 500;
@@ -139,6 +144,7 @@ export async function reconcileOnce(deps: ReconcileDeps): Promise<ReconcileResul
     return w;
   };
 
+  const slackMs = Math.max(PUBLISH_SLACK_MS, deps.graceMs);
   for (const spec of kindSpecs(deps.repo, deps.prefix)) {
     for (;;) {
       const candidates = await spec.list(deps.graceMs, batch);
@@ -149,8 +155,7 @@ export async function reconcileOnce(deps: ReconcileDeps): Promise<ReconcileResul
       const gone: string[] = [];
       for (const c of candidates) {
         const { key, group } = spec.stream(c);
-        if (isEventGone(c.expectedAtMs, await watermarkOf(key, group), offsetMs, PUBLISH_SLACK_MS))
-          gone.push(c.id);
+        if (isEventGone(c.expectedAtMs, await watermarkOf(key, group), offsetMs, slackMs)) gone.push(c.id);
       }
       const claimed = gone.length > 0 ? await spec.claim(gone, deps.graceMs) : [];
       if (claimed.length > 0) await deps.bus.publish(claimed.map(spec.event));
