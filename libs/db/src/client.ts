@@ -35,7 +35,15 @@ export function createSql(url: string, opts: CreateSqlOptions = {}): Sql {
     connect_timeout: opts.connectTimeoutS ?? DEFAULT_CONNECT_TIMEOUT_S,
     prepare: true,
     onnotice: () => {},
-    connection: { application_name: opts.applicationName ?? 'relay' },
+    connection: {
+      application_name: opts.applicationName ?? 'relay',
+      // Plan every execution with its real parameters. The hot statements take a batch of ids
+      // (`t.id = ANY($1)`); a cached generic plan cannot see the batch and, once statistics say few
+      // rows are READY or unpropagated, walks a status index over a whole 100k backlog instead of
+      // the primary key (measured: a 100k fan-out after 1,000 small runs took 97 s instead of 18 s).
+      // Parsing is still saved by the prepared statement; planning a batch statement costs ~0.1 ms.
+      plan_cache_mode: 'force_custom_plan',
+    },
   });
 }
 
