@@ -1,7 +1,8 @@
+import { waitFor } from '@relay/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { findViolations } from './check.js';
 import { type FaultFleet, startFaultFleet } from './fleet.js';
-import { replayStreams } from './infra.js';
+import { replayStreams, streamsDrained } from './infra.js';
 import { waitForProgress } from './progress.js';
 import { taskRows } from './rows.js';
 
@@ -39,8 +40,11 @@ it('changes nothing when every event is delivered twice, after and during runs',
 
   const statuses = await fleet.waitForRuns(running, 30_000);
   expect([...statuses.values()]).toEqual(running.map(() => 'SUCCESS'));
-  // Let the duplicates drain: the work, ready and results streams have no pending entries left.
-  await new Promise((resolve) => setTimeout(resolve, 1500));
+  // Let the duplicates drain: every group has read and acked every entry.
+  await waitFor(() => streamsDrained(fleet.redis, fleet.prefix), {
+    timeoutMs: 15_000,
+    message: 'the replayed events were not all handled',
+  });
   expect(await taskRows(fleet.sql, done)).toEqual(before);
   const after = await taskRows(fleet.sql, running);
   expect(after.map((r) => [r.task_id, r.status, r.attempt])).toEqual(

@@ -96,3 +96,18 @@ export function localRestartsUnavailable(): string | null {
   if (!onPath('redis-server')) return 'no local redis-server';
   return null;
 }
+
+/**
+ * True when every consumer group of every stream of `prefix` has read everything (lag 0) and acked
+ * it (pending 0): the duplicates or replays appended so far have all been handled.
+ */
+export async function streamsDrained(redis: Redis, prefix: string): Promise<boolean> {
+  for (const stream of await listStreams(redis, prefix)) {
+    const groups = (await redis.xinfo('GROUPS', stream)) as unknown[][];
+    for (const group of groups) {
+      const field = (name: string) => group[group.indexOf(name) + 1];
+      if (Number(field('pending')) !== 0 || Number(field('lag') ?? 0) !== 0) return false;
+    }
+  }
+  return true;
+}
