@@ -9,6 +9,9 @@ import {
   uniquePrefix,
   waitFor,
 } from '@relay/testing';
+import { type ApiResponse, createApiCaller, ingestUrlOf } from '../support/ingest-http.js';
+
+export type { ApiResponse };
 
 /** What end-to-end tests get: a real fleet of service processes on a fresh database and prefix. */
 export interface Fleet {
@@ -34,11 +37,6 @@ export interface Fleet {
 }
 
 export type ServiceName = 'ingest' | 'scheduler' | 'dispatcher' | 'worker' | 'reaper';
-
-export interface ApiResponse<T> {
-  status: number;
-  body: T;
-}
 
 export interface TaskView {
   taskId: string;
@@ -101,30 +99,9 @@ export async function startFleet(
   for (let i = 1; i <= (opts.workers ?? 1); i += 1) await spawn('worker', `worker-${i}`);
   const ingest = await spawn('ingest', 'ingest', { PORT: '0' });
 
-  const url = await waitFor(
-    () => {
-      for (const line of ingest.logs()) {
-        if (!line.includes('ingest listening')) continue;
-        const match = /"url":"([^"]+)"/.exec(line);
-        if (match) return match[1];
-      }
-      return undefined;
-    },
-    { timeoutMs: 20_000, message: 'ingest did not log its address' },
-  );
-  const baseUrl = url.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
+  const baseUrl = await ingestUrlOf(ingest, 20_000);
 
-  async function api<T>(method: string, path: string, body?: unknown, contentType?: string) {
-    const headers: Record<string, string> = {};
-    let payload: string | undefined;
-    if (body !== undefined) {
-      headers['content-type'] = contentType ?? 'application/json';
-      payload = typeof body === 'string' ? body : JSON.stringify(body);
-    }
-    const res = await fetch(`${baseUrl}${path}`, { method, headers, body: payload ?? null });
-    const text = await res.text();
-    return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
-  }
+  const api = createApiCaller(baseUrl);
 
   const logs = () =>
     [...processes.entries()]

@@ -10,6 +10,7 @@ import {
   waitFor,
 } from '@relay/testing';
 import { Redis } from 'ioredis';
+import { createApiCaller, ingestUrlOf } from '../support/ingest-http.js';
 
 /**
  * The fault suite's fleet: test/e2e/fleet.ts extended with what crash tests need: replacement
@@ -121,30 +122,9 @@ export async function startFaultFleet(opts: FaultFleetOptions = {}): Promise<Fau
   for (let i = 0; i < (opts.workers ?? 1); i += 1) spawn('worker');
   const ingest = spawn('ingest', { PORT: '0' });
 
-  const url = await waitFor(
-    () => {
-      for (const line of ingest.logs()) {
-        if (!line.includes('ingest listening')) continue;
-        const match = /"url":"([^"]+)"/.exec(line);
-        if (match) return match[1];
-      }
-      return undefined;
-    },
-    { timeoutMs: 30_000, message: 'ingest did not log its address' },
-  );
-  const baseUrl = url.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
+  const baseUrl = await ingestUrlOf(ingest, 30_000);
 
-  async function api<T>(method: string, path: string, body?: unknown, contentType?: string) {
-    const headers: Record<string, string> = {};
-    let payload: string | undefined;
-    if (body !== undefined) {
-      headers['content-type'] = contentType ?? 'application/json';
-      payload = typeof body === 'string' ? body : JSON.stringify(body);
-    }
-    const res = await fetch(`${baseUrl}${path}`, { method, headers, body: payload ?? null });
-    const text = await res.text();
-    return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
-  }
+  const api = createApiCaller(baseUrl);
 
   const logs = (lines = 30) =>
     [...processes.entries()]
