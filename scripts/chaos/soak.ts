@@ -130,8 +130,9 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
 }
 
 /**
- * Kills a random live process every `killEveryMs` (each kind once first, in random order) and restarts
- * Redis once half-way through the kills; records how long each fault took until a task progressed.
+ * First round, at half the interval so that it lands while the runs are still in flight however fast
+ * they go: each kind killed once, in random order, then Redis restarted once. After that a random live
+ * process every `killEveryMs`. Records how long each fault took until a task progressed.
  */
 async function chaosLoop(
   fleet: FaultFleet,
@@ -144,12 +145,13 @@ async function chaosLoop(
   const order = [...KINDS].sort(() => random() - 0.5);
   let redisDone = false;
   for (let n = 0; isOn(); n += 1) {
-    await sleep(opts.killEveryMs);
+    const firstRound = n <= order.length;
+    await sleep(firstRound ? opts.killEveryMs / 2 : opts.killEveryMs);
     if (!isOn()) break;
     const before = await countFinishedTasks(fleet.sql, runIds).catch(() => 0);
     const at = Date.now();
     let kind: ChaosEvent['kind'];
-    if (!redisDone && n === order.length + 1) {
+    if (!redisDone && n === order.length) {
       redisDone = true;
       kind = 'redis';
       await restartRedis();
