@@ -120,8 +120,16 @@ export type TaskStarted = v.InferOutput<typeof TaskStartedSchema>;
 
 /** worker -> scheduler: the attempt succeeded (its output is in task_runs.output). */
 export const TaskSucceededSchema = v.pipe(
-  v.strictObject(taskAttempt),
-  v.description('The attempt succeeded; its output stays in Postgres (task_runs.output).'),
+  v.strictObject({
+    ...taskAttempt,
+    // The run's pinned definition, as the work message carried it: with both, the scheduler plans
+    // the dependents before its single propagation statement instead of reading the run first.
+    workflowId: v.optional(IdSchema),
+    workflowVersion: v.optional(PositiveIntegerSchema),
+  }),
+  v.description(
+    'The attempt succeeded; its output stays in Postgres (task_runs.output). workflowId and workflowVersion, when present, name the definition the run pinned.',
+  ),
 );
 /** Data of a TaskSucceeded event. */
 export type TaskSucceeded = v.InferOutput<typeof TaskSucceededSchema>;

@@ -25,7 +25,14 @@ export const EXAMPLE_EVENT_DATA: { readonly [K in EventType]: EventData<K> } = {
     workflowVersion: 1,
   },
   TaskStarted: { runId: 'run-1', taskId: 'charge', taskRunId: 'run-1:charge', attempt: 1, workerId: 'w-1' },
-  TaskSucceeded: { runId: 'run-1', taskId: 'charge', taskRunId: 'run-1:charge', attempt: 1 },
+  TaskSucceeded: {
+    runId: 'run-1',
+    taskId: 'charge',
+    taskRunId: 'run-1:charge',
+    attempt: 1,
+    workflowId: 'order-fulfilment',
+    workflowVersion: 1,
+  },
   TaskFailed: {
     runId: 'run-1',
     taskId: 'charge',

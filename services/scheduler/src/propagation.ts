@@ -1,6 +1,6 @@
 import { type CompiledDefinition, definitionKey } from './definitions.js';
 import { DefinitionNotFoundError } from './errors.js';
-import type { MarkedSuccess, PlannedDependent, PropagationPlan } from './repository.js';
+import type { MarkedSuccess, PlannedDependent, PlannedEdge, PropagationPlan } from './repository.js';
 
 /**
  * Counts, for a batch of successes applied once each, the needs met per dependent task_run and the tasks
@@ -37,6 +37,38 @@ export function planPropagation(
     dependents: [...met.values()],
     runs: [...done].map(([runId, n]) => ({ runId, done: n })),
   };
+}
+
+/** A success whose event named the run's pinned definition. */
+export interface PinnedSuccess {
+  id: string;
+  runId: string;
+  taskId: string;
+  workflowId: string;
+  workflowVersion: number;
+}
+
+/**
+ * The edges from each success to its dependents' task_runs, planned before anything is marked (the
+ * statement applies only the edges of the successes it marks). O(successes + their dependents).
+ * Returns null when a success's definition is not in `definitions`.
+ */
+export function planEdges(
+  successes: readonly PinnedSuccess[],
+  definitions: ReadonlyMap<string, CompiledDefinition>,
+): { edges: PlannedEdge[]; dependents: Map<string, { runId: string; taskId: string }> } | null {
+  const edges: PlannedEdge[] = [];
+  const dependents = new Map<string, { runId: string; taskId: string }>();
+  for (const s of successes) {
+    const def = definitions.get(definitionKey(s.workflowId, s.workflowVersion));
+    if (!def) return null;
+    for (const dependent of def.dependents.get(s.taskId) ?? []) {
+      const dep = `${s.runId}:${dependent}`;
+      edges.push({ src: s.id, dep, requiresApproval: def.tasks.get(dependent)?.requiresApproval ?? false });
+      dependents.set(dep, { runId: s.runId, taskId: dependent });
+    }
+  }
+  return { edges, dependents };
 }
 
 /** The task_run ids of the dependents of the given tasks (for re-announcing them). */

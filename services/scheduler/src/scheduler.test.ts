@@ -102,6 +102,29 @@ async function succeed(runId: string, taskIds: string[]): Promise<void> {
   );
 }
 
+/** As {@link succeed}, with the events naming the pinned definition (as the worker's do). */
+async function succeedPinned(
+  runId: string,
+  workflowId: string,
+  taskIds: string[],
+  version = 1,
+): Promise<void> {
+  await markSucceeded(db.sql, runId, taskIds);
+  await publishTwice(
+    taskIds.map((taskId) => ({
+      type: 'TaskSucceeded',
+      data: {
+        runId,
+        taskId,
+        taskRunId: `${runId}:${taskId}`,
+        attempt: 1,
+        workflowId,
+        workflowVersion: version,
+      },
+    })),
+  );
+}
+
 async function readyCount(taskRunId: string): Promise<number> {
   return (await readEvents(redis, names.ready, 'TaskReady')).filter((e) => e.data.taskRunId === taskRunId)
     .length;
@@ -466,6 +489,110 @@ describe('scheduler', () => {
     for (const id of roots) expect(await readyCount(`${runId}:${id}`)).toBe(1);
     expect(await readyCount(`${runId}:z`)).toBe(0);
     expect((await runRow(runId)).remaining_tasks).toBe(6);
+  });
+
+  describe('successes whose events name the pinned definition (one statement)', () => {
+    /** Direct handler deps that count the calls of each propagation path. */
+    function countingDeps(chunkRows?: number) {
+      const deps = directDeps(chunkRows);
+      const calls = { planned: 0, general: 0 };
+      const { propagatePlanned, propagateSuccesses } = deps.repo;
+      deps.repo.propagatePlanned = (...args) => {
+        calls.planned += 1;
+        return propagatePlanned(...args);
+      };
+      deps.repo.propagateSuccesses = (...args) => {
+        calls.general += 1;
+        return propagateSuccesses(...args);
+      };
+      return { deps, calls };
+    }
+
+    const pinnedEvent = (runId: string, workflowId: string, taskId: string, workflowVersion = 1) =>
+      createEnvelope(
+        'TaskSucceeded',
+        { runId, taskId, taskRunId: `${runId}:${taskId}`, attempt: 1, workflowId, workflowVersion },
+        { id: `e-${runId}-${taskId}`, occurredAt: new Date().toISOString(), source: 'test' },
+      );
+
+    it('walks a chain to SUCCESS in one statement per step, applying a duplicate nothing', async () => {
+      const runId = await startRun(workflow('p-chain', [task('a'), task('b', ['a']), task('c', ['b'])]));
+      const { deps, calls } = countingDeps();
+      for (const [step, next] of [
+        ['a', 'b'],
+        ['b', 'c'],
+      ] as const) {
+        await markSucceeded(db.sql, runId, [step]);
+        const event = pinnedEvent(runId, 'p-chain', step);
+        await handleTaskSucceeded([{ event, deliveries: 1 }], deps);
+        await handleTaskSucceeded([{ event, deliveries: 1 }], deps);
+        expect((await taskRuns(db.sql, runId)).get(next)).toMatchObject({
+          status: 'READY',
+          pending_needs: 0,
+        });
+        expect(await readyCount(`${runId}:${next}`)).toBe(1);
+      }
+      // Each duplicate was left unmarked by the statement and matched nothing on the general path.
+      expect(calls).toEqual({ planned: 4, general: 2 });
+      await markSucceeded(db.sql, runId, ['c']);
+      await handleTaskSucceeded([{ event: pinnedEvent(runId, 'p-chain', 'c'), deliveries: 1 }], deps);
+      expect(await runRow(runId)).toMatchObject({ status: 'SUCCESS', remaining_tasks: 0 });
+      expect((await lifecycle(runId)).map((e) => e.data)).toEqual([
+        { runId, workflowId: 'p-chain', status: 'SUCCESS' },
+      ]);
+      const rows = await taskRuns(db.sql, runId);
+      for (const id of ['a', 'b', 'c']) expect(rows.get(id)?.propagated_at).toBeInstanceOf(Date);
+    });
+
+    it('counts a fan-in exactly once per need, in one batch and across batches, through the consumer', async () => {
+      const sources = Array.from({ length: 300 }, (_, i) => task(`s${i}`));
+      const ids = sources.map((s) => s.id);
+      const runId = await startRun(
+        workflow('p-fan-in', [
+          ...sources,
+          task('sink', ids),
+          task('gate', ['s0', 's1'], { requiresApproval: true }),
+        ]),
+      );
+      await succeedPinned(runId, 'p-fan-in', ids.slice(0, 299));
+      let rows = await taskRuns(db.sql, runId);
+      expect(rows.get('sink')).toMatchObject({ status: 'PENDING', pending_needs: 1 });
+      expect(rows.get('gate')).toMatchObject({ status: 'BLOCKED', pending_needs: 0 });
+      expect(await readyCount(`${runId}:gate`)).toBe(0);
+      await succeedPinned(runId, 'p-fan-in', ids.slice(299));
+      rows = await taskRuns(db.sql, runId);
+      expect(rows.get('sink')).toMatchObject({ status: 'READY', pending_needs: 0 });
+      expect(await readyCount(`${runId}:sink`)).toBe(1);
+      expect((await runRow(runId)).remaining_tasks).toBe(2);
+    });
+
+    it('leaves a success whose run pinned another version to the general path, planned from the pinned one', async () => {
+      const v1 = workflow('p-versions', [task('a'), task('b', ['a'])]);
+      const runId = await startRun(v1);
+      // Version 2 exists and gives `a` another dependent: an event naming it must not be planned from it.
+      await db.sql`
+        INSERT INTO workflow_versions (workflow_id, version, definition)
+        VALUES ('p-versions', 2, ${db.sql.json(JSON.parse(JSON.stringify(workflow('p-versions', [task('a'), task('x', ['a'])]))))})`;
+      const { deps, calls } = countingDeps();
+      await markSucceeded(db.sql, runId, ['a']);
+      await handleTaskSucceeded([{ event: pinnedEvent(runId, 'p-versions', 'a', 2), deliveries: 1 }], deps);
+      expect(calls).toEqual({ planned: 1, general: 1 });
+      const rows = await taskRuns(db.sql, runId);
+      expect(rows.get('b')).toMatchObject({ status: 'READY', pending_needs: 0 });
+      expect(rows.has('x')).toBe(false);
+      expect((await runRow(runId)).remaining_tasks).toBe(1);
+    });
+
+    it('takes the general path when the plan is larger than a chunk', async () => {
+      const wide = ['b1', 'b2', 'b3', 'b4'];
+      const runId = await startRun(workflow('p-wide', [task('a'), ...wide.map((id) => task(id, ['a']))]));
+      const { deps, calls } = countingDeps(3);
+      await markSucceeded(db.sql, runId, ['a']);
+      await handleTaskSucceeded([{ event: pinnedEvent(runId, 'p-wide', 'a'), deliveries: 1 }], deps);
+      expect(calls).toEqual({ planned: 0, general: 1 });
+      const rows = await taskRuns(db.sql, runId);
+      for (const id of wide) expect(rows.get(id)).toMatchObject({ status: 'READY', pending_needs: 0 });
+    });
   });
 
   it('serves readiness and per-type metrics', async () => {

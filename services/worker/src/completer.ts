@@ -108,7 +108,8 @@ export class Completer {
       }
       const data = { ...ids, taskRunId: c.claim.id };
       if (c.ok) {
-        events.push({ type: 'TaskSucceeded', data });
+        const pinned = { workflowId: c.claim.workflowId, workflowVersion: c.claim.workflowVersion };
+        events.push({ type: 'TaskSucceeded', data: { ...data, ...pinned } });
         logger.info(ids, 'task succeeded');
       } else {
         const error = sanitizeText(c.error, MAX_ERROR_LENGTH);

@@ -212,7 +212,10 @@ describe('built-in and custom handlers', () => {
     for (const t of tasks) {
       const id = `${runId}:${t}`;
       expect((await eventsOf(redis, names.results, id)).map((e) => [e.type, e.data])).toEqual([
-        ['TaskSucceeded', { runId, taskId: t, taskRunId: id, attempt: 1 }],
+        [
+          'TaskSucceeded',
+          { runId, taskId: t, taskRunId: id, attempt: 1, workflowId: WF, workflowVersion: 1 },
+        ],
       ]);
       expect((await eventsOf(redis, names.lifecycle, id)).map((e) => e.type)).toEqual(['TaskStarted']);
     }
