@@ -177,6 +177,8 @@ describe('parseEnvelope rejects, naming the field', () => {
     ['JSON text of an array', '[]', 'envelope: expected a JSON object but received an array'],
   ])('%s', (_name, raw, reason) => {
     expect(reasonOf(raw)).toContain(reason);
+    // JSON text takes the compiled fast path first; a rejection must read as the object's does.
+    if (typeof raw === 'object' && raw !== null) expect(reasonOf(JSON.stringify(raw))).toBe(reasonOf(raw));
   });
 
   it('lists several failing fields in one reason', () => {
