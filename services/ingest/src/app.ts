@@ -1,9 +1,9 @@
 import { type Context, Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import type { AppDeps } from './deps.js';
-import { ApiError, NotFoundError, PayloadTooLargeError } from './errors.js';
+import { ApiError, NotFoundError } from './errors.js';
 import { requireBearerToken } from './middleware/auth.js';
+import { limitBody } from './middleware/body.js';
 import { recordHttpMetrics } from './middleware/metrics.js';
 import { healthRoutes } from './routes/health.js';
 import { runRoutes } from './routes/runs.js';
@@ -20,15 +20,7 @@ export function createApp(deps: AppDeps): Hono {
 
   app.use('*', recordHttpMetrics(deps.registry));
   app.use('*', requireBearerToken(deps.config.apiToken));
-  app.use(
-    '*',
-    bodyLimit({
-      maxSize: deps.config.maxBodyBytes,
-      onError: () => {
-        throw new PayloadTooLargeError(deps.config.maxBodyBytes);
-      },
-    }),
-  );
+  app.use('*', limitBody(deps.config.maxBodyBytes));
 
   app.route('/', healthRoutes(deps));
   app.route('/workflows', workflowRoutes(deps));

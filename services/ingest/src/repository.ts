@@ -50,6 +50,13 @@ export interface TaskRunRecord {
   finishedAt: Date | null;
 }
 
+/** A run to insert: its id, its workflow and its input as JSON text (an object). */
+export interface NewRun {
+  id: string;
+  workflowId: string;
+  inputJson: string;
+}
+
 /** What a cancel request found: no run, a run not RUNNING (nothing written), or a run now marked. */
 export type CancelOutcome =
   | { kind: 'missing' }
@@ -67,11 +74,7 @@ export interface Repository {
   applyWorkflow(definition: WorkflowDefinition): Promise<{ status: ApplyStatus; version: number }>;
   listWorkflows(): Promise<WorkflowListItem[]>;
   findWorkflow(id: string): Promise<WorkflowRecord | null>;
-  insertRun(
-    runId: string,
-    workflowId: string,
-    input: Record<string, unknown>,
-  ): Promise<{ workflowVersion: number } | null>;
+  insertRuns(runs: readonly NewRun[]): Promise<Map<string, number>>;
   listRuns(filter: { workflowId?: string; status?: RunStatus; limit: number }): Promise<RunListItem[]>;
   findRun(id: string): Promise<{ run: RunRecord; tasks: TaskRunRecord[] } | null>;
   requestCancel(runId: string): Promise<CancelOutcome>;
@@ -139,17 +142,24 @@ export function createRepository(sql: Sql, options: { timeoutMs: number }): Repo
         return row ?? null;
       }),
 
-    // One statement: the run pins the workflow's current version and counts its tasks from that same
-    // row, so a concurrent re-apply cannot mix versions. Null when the workflow does not exist.
-    insertRun: (runId, workflowId, input) =>
+    // One statement for a batch: each run pins its workflow's current version and counts its tasks
+    // from that same row, so a concurrent re-apply cannot mix versions. The task count is computed once
+    // per workflow (materialized), not once per run. Returns run id -> pinned version; a run whose
+    // workflow does not exist is not inserted and not in the map.
+    insertRuns: (runs) =>
       bounded(async () => {
-        const [row] = await sql<{ workflowVersion: number }[]>`
+        const rows = await sql<{ id: string; workflowVersion: number }[]>`
+          WITH w AS MATERIALIZED (
+            SELECT id, version, jsonb_array_length(definition -> 'tasks') AS tasks
+            FROM workflows WHERE id = ANY(${[...new Set(runs.map((r) => r.workflowId))]}::text[])
+          )
           INSERT INTO runs (id, workflow_id, status, input, workflow_version, remaining_tasks)
-          SELECT ${runId}, w.id, 'RUNNING', ${sql.json(input as never)}, w.version,
-                 jsonb_array_length(w.definition -> 'tasks')
-          FROM workflows w WHERE w.id = ${workflowId}
-          RETURNING workflow_version AS "workflowVersion"`;
-        return row ?? null;
+          SELECT r.id, w.id, 'RUNNING', r.input::jsonb, w.version, w.tasks
+          FROM unnest(${runs.map((r) => r.id)}::text[], ${runs.map((r) => r.workflowId)}::text[],
+                      ${runs.map((r) => r.inputJson)}::text[]) AS r(id, workflow_id, input)
+          JOIN w ON w.id = r.workflow_id
+          RETURNING id, workflow_version AS "workflowVersion"`;
+        return new Map(rows.map((row) => [row.id, row.workflowVersion]));
       }),
 
     // Newest first (started_at DESC, then id for a stable order), filtered, at most `limit` rows.

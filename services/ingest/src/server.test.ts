@@ -50,6 +50,70 @@ describe('ingest over real HTTP', () => {
     await expect(fetch(`${service.url}/healthz`)).rejects.toThrow();
   });
 
+  it('reads bodies straight from the Node request: UTF-8 across chunks, a BOM, 413 with or without a length', async () => {
+    const config = loadConfig({
+      DATABASE_URL: database.url,
+      RELAY_PREFIX: prefix,
+      PORT: '0',
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      RELAY_MAX_BODY_BYTES: String(256 * 1024),
+    });
+    const service = await startIngest(config, {
+      logger: createLogger({ service: 'ingest', level: 'silent' }),
+    });
+    try {
+      const applied = await fetch(`${service.url}/workflows`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ id: 'bodies', tasks: { a: {} } }),
+      });
+      expect(applied.status).toBe(201);
+      const runs = `${service.url}/workflows/bodies/runs`;
+      const json = { 'content-type': 'application/json' };
+
+      // ~150 KB of multi-byte characters: several socket chunks, characters split between them.
+      const input = { text: 'café ✓ 😀 '.repeat(10_000) };
+      const started = await fetch(runs, { method: 'POST', headers: json, body: JSON.stringify({ input }) });
+      expect(started.status).toBe(201);
+      const { id } = (await started.json()) as { id: string };
+      const [row] = await database.sql<{ input: unknown }[]>`SELECT input FROM runs WHERE id = ${id}`;
+      expect(row?.input).toEqual(input);
+
+      const bom = await fetch(runs, { method: 'POST', headers: json, body: '\uFEFF{"input":{"a":1}}' });
+      expect(bom.status).toBe(201);
+      const malformed = await fetch(runs, { method: 'POST', headers: json, body: '{"input":' });
+      expect(malformed.status).toBe(400);
+
+      const tooBig = JSON.stringify({ input: { text: 'x'.repeat(300 * 1024) } });
+      const sized = await fetch(runs, { method: 'POST', headers: json, body: tooBig });
+      expect(sized.status).toBe(413);
+      expect(await sized.json()).toMatchObject({ error: { code: 'payload_too_large' } });
+      const streamed = await fetch(runs, {
+        method: 'POST',
+        headers: json,
+        body: new Blob([tooBig]).stream(),
+        duplex: 'half',
+      } as RequestInit);
+      expect(streamed.status).toBe(413);
+      expect(await streamed.json()).toMatchObject({ error: { code: 'payload_too_large' } });
+
+      // Concurrent requests over real connections: each its own run.
+      const answers = await Promise.all(
+        Array.from({ length: 50 }, (_, i) =>
+          fetch(runs, { method: 'POST', headers: json, body: JSON.stringify({ input: { i } }) }).then(
+            async (res) => ({ status: res.status, id: ((await res.json()) as { id: string }).id }),
+          ),
+        ),
+      );
+      expect(answers.every((a) => a.status === 201)).toBe(true);
+      const inputs = await database.sql<{ i: number }[]>`
+        SELECT (input->>'i')::int AS i FROM runs WHERE id = ANY(${answers.map((a) => a.id)}::text[]) ORDER BY 1`;
+      expect(inputs.map((r) => r.i)).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    } finally {
+      await service.stop();
+    }
+  });
+
   it('main.ts logs its address, serves, and exits 0 on SIGTERM', async () => {
     const main = fileURLToPath(new URL('./main.ts', import.meta.url));
     const child: ChildProcess = spawn(

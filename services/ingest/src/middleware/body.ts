@@ -1,6 +1,8 @@
-import type { Context } from 'hono';
+import { IncomingMessage } from 'node:http';
+import type { Context, MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import * as v from 'valibot';
-import { type Issue, UnsupportedMediaTypeError, ValidationError } from '../errors.js';
+import { type Issue, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../errors.js';
 
 /** Content types POST /workflows accepts, and the parser format each one means. */
 export const WORKFLOW_MEDIA_TYPES = {
@@ -11,6 +13,85 @@ export const WORKFLOW_MEDIA_TYPES = {
 } as const;
 
 const JSON_MEDIA_TYPES = ['application/json'] as const;
+
+// Body text read by limitBody from the Node request, by the request it came with.
+const bodyTexts = new WeakMap<Request, string>();
+
+/**
+ * Refuses a body over `maxBytes` with 413, whether it declares its length or is chunked. Under
+ * @hono/node-server it reads the body straight from the Node request and keeps its text for the readers
+ * below: hono's bodyLimit and `c.req.text()` would first build the full web Request (Headers,
+ * AbortController, a web stream over the socket), measured at a fifth to a third of ingest's CPU per
+ * POST /workflows/:id/runs. Without a Node request (app.request() in tests) hono's bodyLimit does it.
+ */
+export function limitBody(maxBytes: number): MiddlewareHandler {
+  const limitWebRequest = bodyLimit({
+    maxSize: maxBytes,
+    onError: () => {
+      throw new PayloadTooLargeError(maxBytes);
+    },
+  });
+  return async (c, next) => {
+    const incoming = (c.env as { incoming?: unknown } | undefined)?.incoming;
+    if (!(incoming instanceof IncomingMessage)) return limitWebRequest(c, next);
+    if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
+    const declared = incoming.headers['content-length'];
+    if (declared !== undefined && incoming.headers['transfer-encoding'] === undefined) {
+      if (Number.parseInt(declared, 10) > maxBytes) throw new PayloadTooLargeError(maxBytes);
+    }
+    bodyTexts.set(c.req.raw, await readIncomingText(incoming, maxBytes));
+    return next();
+  };
+}
+
+// The whole body as UTF-8 (a leading BOM dropped, as Request.text() does); 413 past maxBytes. Listeners,
+// not `for await`: leaving the async iterator early would destroy the socket before the 413 is written.
+function readIncomingText(incoming: IncomingMessage, maxBytes: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    // Nothing reads the body before this middleware; a consumed stream would never end again.
+    if (incoming.readableEnded || incoming.destroyed) {
+      reject(new Error('request body was already consumed'));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const stop = () => {
+      incoming.off('data', onData);
+      incoming.off('end', onEnd);
+      incoming.off('error', onError);
+      incoming.off('close', onClose);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) {
+        stop();
+        incoming.resume(); // discard the rest
+        reject(new PayloadTooLargeError(maxBytes));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      stop();
+      resolve(new TextDecoder().decode(Buffer.concat(chunks, size)));
+    };
+    const onError = (err: Error) => {
+      stop();
+      reject(err);
+    };
+    const onClose = () => onError(new Error('request closed before its body was read'));
+    incoming.on('data', onData);
+    incoming.on('end', onEnd);
+    incoming.on('error', onError);
+    incoming.on('close', onClose);
+  });
+}
+
+/** The request body's text: as limitBody read it, else from the web Request. */
+function bodyTextOf(c: Context): Promise<string> {
+  const text = bodyTexts.get(c.req.raw);
+  return text === undefined ? c.req.text() : Promise.resolve(text);
+}
 
 /** The media type of a Content-Type header, lower-cased and without parameters. */
 export function mediaTypeOf(header: string | undefined): string | undefined {
@@ -26,7 +107,7 @@ export async function readWorkflowBody(c: Context): Promise<{ text: string; form
       ? WORKFLOW_MEDIA_TYPES[mediaType as keyof typeof WORKFLOW_MEDIA_TYPES]
       : undefined;
   if (format === undefined) throw new UnsupportedMediaTypeError(mediaType, Object.keys(WORKFLOW_MEDIA_TYPES));
-  return { text: await c.req.text(), format };
+  return { text: await bodyTextOf(c), format };
 }
 
 /**
@@ -38,7 +119,7 @@ export async function readJsonBody<TSchema extends v.GenericSchema>(
   c: Context,
   schema: TSchema,
 ): Promise<v.InferOutput<TSchema>> {
-  const text = await c.req.text();
+  const text = await bodyTextOf(c);
   let value: unknown = {};
   if (text.trim() !== '') {
     const mediaType = mediaTypeOf(c.req.header('content-type'));

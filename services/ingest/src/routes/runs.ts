@@ -7,6 +7,7 @@ import type { AppDeps } from '../deps.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { isJsonObject, readJsonBody, validate } from '../middleware/body.js';
 import { RUN_STATUSES } from '../repository.js';
+import { createRunStarts } from '../run-starts.js';
 import { presentRun } from '../views.js';
 
 const StartRunBody = v.strictObject({
@@ -44,6 +45,7 @@ const ListRunsQuery = v.object({
 /** POST /workflows/:id/runs and every /runs route. */
 export function runRoutes({ repo, bus, config, logger }: AppDeps): Hono {
   const app = new Hono();
+  const runStarts = createRunStarts({ repo, bus, config });
   const publish = (events: Parameters<AppDeps['bus']['publish']>[0]) =>
     withDeadline('redis', config.requestTimeoutMs, () => bus.publish(events));
 
@@ -52,19 +54,19 @@ export function runRoutes({ repo, bus, config, logger }: AppDeps): Hono {
     const body = await readJsonBody(c, StartRunBody);
     const runId = randomUUID();
     // An absent input is stored as {} so templates over `input.*` always read an object.
-    const inserted = await repo.insertRun(runId, workflowId, (body.input as Record<string, unknown>) ?? {});
-    if (!inserted) throw new NotFoundError(`workflow '${workflowId}' not found`);
-    // Committed before publishing: the scheduler must find the row when RunStarted arrives. If this publish
-    // fails the run stays RUNNING without task runs until the scheduler's recovery sweep re-starts it.
-    await publish({
-      type: 'RunStarted',
-      data: { runId, workflowId, workflowVersion: inserted.workflowVersion },
-    });
-    logger.info({ runId, workflowId, workflowVersion: inserted.workflowVersion }, 'run started');
-    return c.json(
-      { id: runId, workflowId, workflowVersion: inserted.workflowVersion, status: 'RUNNING' },
-      201,
+    const inputJson = JSON.stringify(body.input ?? {});
+    // Batched with the concurrent requests (see run-starts.ts); this request's wait is bounded as before.
+    const workflowVersion = await withDeadline('postgres', config.requestTimeoutMs, () =>
+      runStarts.insert({ id: runId, workflowId, inputJson }),
     );
+    if (workflowVersion === null) throw new NotFoundError(`workflow '${workflowId}' not found`);
+    // Committed before publishing: the scheduler must find the row when RunStarted arrives. If this publish
+    // fails the run stays RUNNING without task runs until the reaper's reconciler re-announces it.
+    await withDeadline('redis', config.requestTimeoutMs, () =>
+      runStarts.announce({ runId, workflowId, workflowVersion }),
+    );
+    logger.info({ runId, workflowId, workflowVersion }, 'run started');
+    return c.json({ id: runId, workflowId, workflowVersion, status: 'RUNNING' }, 201);
   });
 
   app.get('/runs', async (c) => {
