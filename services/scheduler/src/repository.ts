@@ -499,12 +499,16 @@ export function createSchedulerRepository(sql: Sql, options: SchedulerRepository
       finished: FinishedRun[];
     }> {
       const sorted = [...successes].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      const ids = sorted.map((s) => s.id);
       const rows = await sql<{ k: 'M' | 'P' | 'F'; id: string; a: string; b: string | null }[]>`
         WITH marked AS (
           UPDATE task_runs t SET propagated_at = now()
-          FROM unnest(${sorted.map((s) => s.id)}::text[], ${sorted.map((s) => s.version)}::int[]) AS e(id, version),
+          FROM unnest(${ids}::text[], ${sorted.map((s) => s.version)}::int[]) AS e(id, version),
                runs r
-          WHERE t.id = e.id AND t.status || '' = 'SUCCESS' AND t.propagated_at IS NULL
+          -- \`t.id = ANY\` as well as the join: it drives the primary key. With the join alone the planner,
+          -- believing few rows unpropagated, scanned task_runs once per batch (850 ms at 10k rows).
+          WHERE t.id = ANY(${ids}::text[]) AND t.id = e.id
+            AND t.status || '' = 'SUCCESS' AND t.propagated_at IS NULL
             AND r.id = t.run_id AND r.workflow_version = e.version
           RETURNING t.id, t.run_id
         ), met AS (
@@ -526,7 +530,8 @@ export function createSchedulerRepository(sql: Sql, options: SchedulerRepository
               ready_at = CASE WHEN t.pending_needs - met.n <= 0 AND met.approval = 0 THEN now()
                               ELSE t.ready_at END
           FROM met
-          WHERE t.id = met.dep AND t.status = 'PENDING'
+          WHERE t.id = ANY(${[...new Set(edges.map((e) => e.dep))]}::text[]) AND t.id = met.dep
+            AND t.status = 'PENDING'
           RETURNING t.id, t.queue, t.status
         ), done AS (
           SELECT run_id, count(*)::int AS n FROM marked GROUP BY run_id ORDER BY run_id

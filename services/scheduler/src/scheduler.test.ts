@@ -27,7 +27,7 @@ import { loadSchedulerConfig } from './config.js';
 import { createDefinitionCache } from './definitions.js';
 import { handleRunStarted } from './handlers/run-started.js';
 import { handleTaskFailed } from './handlers/task-failed.js';
-import { handleTaskSucceeded } from './handlers/task-succeeded.js';
+import { handleTaskSucceeded, PLANNED_MAX_SUCCESSES } from './handlers/task-succeeded.js';
 import { createSchedulerRepository } from './repository.js';
 import { type RunningScheduler, startScheduler } from './service.js';
 
@@ -544,26 +544,58 @@ describe('scheduler', () => {
       for (const id of ['a', 'b', 'c']) expect(rows.get(id)?.propagated_at).toBeInstanceOf(Date);
     });
 
-    it('counts a fan-in exactly once per need, in one batch and across batches, through the consumer', async () => {
-      const sources = Array.from({ length: 300 }, (_, i) => task(`s${i}`));
-      const ids = sources.map((s) => s.id);
+    it('counts a fan-in exactly once per need, in one batch and across batches', async () => {
+      const ids = Array.from({ length: 12 }, (_, i) => `s${i}`);
       const runId = await startRun(
         workflow('p-fan-in', [
-          ...sources,
+          ...ids.map((id) => task(id)),
           task('sink', ids),
           task('gate', ['s0', 's1'], { requiresApproval: true }),
         ]),
       );
-      await succeedPinned(runId, 'p-fan-in', ids.slice(0, 299));
+      const { deps, calls } = countingDeps();
+      await markSucceeded(db.sql, runId, ids);
+      const deliver = (taskIds: string[]) =>
+        handleTaskSucceeded(
+          taskIds.map((id) => ({ event: pinnedEvent(runId, 'p-fan-in', id), deliveries: 1 })),
+          deps,
+        );
+      await deliver(ids.slice(0, 11));
+      await deliver(ids.slice(0, 3)); // duplicates: nothing applied twice
       let rows = await taskRuns(db.sql, runId);
       expect(rows.get('sink')).toMatchObject({ status: 'PENDING', pending_needs: 1 });
       expect(rows.get('gate')).toMatchObject({ status: 'BLOCKED', pending_needs: 0 });
       expect(await readyCount(`${runId}:gate`)).toBe(0);
-      await succeedPinned(runId, 'p-fan-in', ids.slice(299));
+      await deliver(ids.slice(11));
       rows = await taskRuns(db.sql, runId);
       expect(rows.get('sink')).toMatchObject({ status: 'READY', pending_needs: 0 });
       expect(await readyCount(`${runId}:sink`)).toBe(1);
       expect((await runRow(runId)).remaining_tasks).toBe(2);
+      expect(calls).toEqual({ planned: 3, general: 1 });
+    });
+
+    it('leaves big batches to the general path, through the consumer', async () => {
+      const ids = Array.from({ length: PLANNED_MAX_SUCCESSES + 1 }, (_, i) => `s${i}`);
+      const runId = await startRun(workflow('p-big', [...ids.map((id) => task(id)), task('sink', ids)]));
+      const { deps, calls } = countingDeps();
+      await markSucceeded(db.sql, runId, ids);
+      await handleTaskSucceeded(
+        ids.map((id) => ({ event: pinnedEvent(runId, 'p-big', id), deliveries: 1 })),
+        deps,
+      );
+      expect(calls).toEqual({ planned: 0, general: 1 });
+      expect((await taskRuns(db.sql, runId)).get('sink')).toMatchObject({
+        status: 'READY',
+        pending_needs: 0,
+      });
+      // The same through the consumer, every event twice.
+      const other = await startRun(workflow('p-big', [...ids.map((id) => task(id)), task('sink', ids)]));
+      await succeedPinned(other, 'p-big', ids);
+      expect((await taskRuns(db.sql, other)).get('sink')).toMatchObject({
+        status: 'READY',
+        pending_needs: 0,
+      });
+      expect(await readyCount(`${other}:sink`)).toBe(1);
     });
 
     it('leaves a success whose run pinned another version to the general path, planned from the pinned one', async () => {
