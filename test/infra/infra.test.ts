@@ -62,6 +62,33 @@ const COLUMNS_CURRENT: Record<string, number> = {
   task_attempts: 7,
 };
 
+/**
+ * The indexes of task_runs after 005: every row version of a task (six per task) goes into each full
+ * one, so only the primary key and (run_id, task_id) are full; each partial one serves one statement
+ * (see 003, 004 and 005 for which) and gets an entry only while a row matches its predicate.
+ */
+const TASK_RUNS_INDEXES = [
+  "idx_task_runs_failed (run_id) WHERE (status = 'FAILED'::text)",
+  "idx_task_runs_heartbeat (heartbeat_at) WHERE (status = 'RUNNING'::text)",
+  "idx_task_runs_pending (id) WHERE (status = 'PENDING'::text)",
+  "idx_task_runs_queued_since (queued_at) WHERE (status = 'QUEUED'::text)",
+  "idx_task_runs_ready_since (ready_at) WHERE (status = 'READY'::text)",
+  'idx_task_runs_run_task UNIQUE (run_id, task_id)',
+  "idx_task_runs_unpropagated (finished_at) WHERE ((status = 'SUCCESS'::text) AND (propagated_at IS NULL))",
+  'task_runs_pkey UNIQUE (id)',
+];
+
+/** task_runs' indexes as `name [UNIQUE] (columns) [WHERE predicate]`, by name. */
+async function taskRunsIndexes(sql: Sql): Promise<string[]> {
+  const rows = await sql<{ line: string }[]>`
+    SELECT concat_ws(' ', c.relname, CASE WHEN i.indisunique THEN 'UNIQUE' END,
+                     substring(pg_get_indexdef(i.indexrelid) FROM 'USING btree (.*)$')) AS line
+    FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+    WHERE i.indrelid = 'task_runs'::regclass
+    ORDER BY c.relname`;
+  return rows.map((row) => row.line);
+}
+
 async function columnCounts(sql: Sql): Promise<Record<string, number>> {
   const rows = await sql<{ table_name: string; count: number }[]>`
     SELECT table_name, count(*)::int AS count FROM information_schema.columns
@@ -109,6 +136,12 @@ describe('postgres schema', () => {
     databases.push(db);
     expect(await seedTablesPresent(db.sql)).toEqual([...SEED_TABLES].sort());
     expect(await columnCounts(db.sql)).toEqual(COLUMNS_CURRENT);
+  });
+
+  it('keeps two full indexes on task_runs, the rest partial on one status each', async () => {
+    const db = await createTestDatabase();
+    databases.push(db);
+    expect(await taskRunsIndexes(db.sql)).toEqual(TASK_RUNS_INDEXES);
   });
 
   it('inserts and deletes a workflow row', async () => {
