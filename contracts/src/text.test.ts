@@ -27,6 +27,7 @@ describe('sanitizeText', () => {
   it.each([
     ['short text unchanged', 'boom', 10, 'boom'],
     ['NUL bytes replaced', 'a\u0000b', 10, 'a\uFFFDb'],
+    ['lone surrogates replaced, pairs kept', '\ud800a\udc00b💥', 10, '\uFFFDa\uFFFDb💥'],
     ['long text cut with an ellipsis', 'abcdefghij', 5, 'abcd…'],
     ['text at the limit kept', 'abcde', 5, 'abcde'],
     ['a surrogate pair not split', 'abc💥def', 5, 'abc…'],
@@ -34,12 +35,13 @@ describe('sanitizeText', () => {
     expect(sanitizeText(text, max)).toBe(expected);
   });
 
-  it('always fits the limit and never keeps a NUL byte', () => {
+  it('always fits the limit and never keeps a NUL byte or a lone surrogate', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'binary' }), fc.integer({ min: 1, max: 50 }), (text, max) => {
         const clean = sanitizeText(text, max);
         expect(clean.length).toBeLessThanOrEqual(max);
         expect(clean).not.toContain('\u0000');
+        expect(clean).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/);
       }),
     );
   });

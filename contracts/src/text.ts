@@ -18,13 +18,19 @@ export function utf8ByteLength(text: string): number {
 
 const TRUNCATED = '…';
 
+const LONE_SURROGATE_OR_NUL =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching U+0000 is the point.
+  /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
 /**
- * Makes arbitrary text (an exception message, a stderr tail) fit an event's text field: NUL bytes
- * become U+FFFD and text longer than `maxLength` keeps its head and ends with `…`. Producers call
+ * Makes arbitrary text (an exception message, a stderr tail) fit an event's text field: NUL bytes and
+ * lone surrogates become U+FFFD and text longer than `maxLength` keeps its head and ends with `…`. Producers call
  * it before `createEnvelope`, e.g. `sanitizeText(String(err), MAX_ERROR_LENGTH)`.
  */
 export function sanitizeText(text: string, maxLength: number): string {
-  const clean = text.replaceAll('\u0000', '\uFFFD');
+  // NUL and lone surrogates become U+FFFD: Postgres text cannot hold NUL, and a lone surrogate has no
+  // UTF-8 form (JSON.stringify keeps it as a \udXXX escape, which jsonb refuses).
+  const clean = text.replace(LONE_SURROGATE_OR_NUL, '\uFFFD');
   if (clean.length <= maxLength) return clean;
   let head = clean.slice(0, Math.max(0, maxLength - TRUNCATED.length));
   // Never cut a surrogate pair in half: a lone surrogate is not valid UTF-8.

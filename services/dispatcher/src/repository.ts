@@ -50,12 +50,14 @@ export function createDispatcherRepository(sql: Sql) {
       // fan-out cost ~90 µs of Postgres CPU per task. A subquery keeps the scan on the primary key,
       // so a batch costs O(batch) whatever the run's width. Under READ COMMITTED a row updated
       // concurrently is re-checked (EvalPlanQual) with the subquery re-run, as the join was.
+      // `t.status || ''` keeps it off idx_task_runs_ready_since too: with lagging statistics the planner
+      // took that partial index for tiny and read every READY row (dead entries included) per batch.
       // workflow_version is set by ingest on every run; 1 only covers rows written before versioning.
       const rows = await sql<QueuedRaw[]>`
         UPDATE task_runs t
         SET status = 'QUEUED', attempt = t.attempt + 1, queued_at = now()
         WHERE t.id = ANY(${[...ids].sort()}::text[])
-          AND t.status = 'READY' AND (t.ready_at IS NULL OR t.ready_at <= now())
+          AND t.status || '' = 'READY' AND (t.ready_at IS NULL OR t.ready_at <= now())
           AND (SELECT r.status FROM runs r WHERE r.id = t.run_id) = 'RUNNING'
         RETURNING t.id, t.run_id, t.task_id, t.attempt, t.queue, t.workflow_id,
                   (SELECT coalesce(r.workflow_version, 1) FROM runs r WHERE r.id = t.run_id) AS workflow_version`;

@@ -42,6 +42,10 @@ const custom: Record<string, Handler> = {
     await new Promise((resolve) => setTimeout(resolve, 200));
     return calls.get(ctx.taskRunId) ?? 0;
   },
+  surrogate: async () => {
+    // A lone surrogate, as a handler may build from a truncated string: stored as U+FFFD.
+    throw new NonRetryableError('bad \ud800 text');
+  },
   permanent: async () => {
     throw new NonRetryableError('card declined');
   },
@@ -96,6 +100,7 @@ beforeAll(async () => {
     task('count', { type: 'count' }),
     task('unknown', { type: 'nobody-handles-this' }),
     task('permanent', { type: 'permanent' }),
+    task('surrogate', { type: 'surrogate' }),
     task('big', { type: 'big' }),
     task('hang', { type: 'hang' }),
   ]);
@@ -228,6 +233,7 @@ describe('built-in and custom handlers', () => {
     ['get404', /^HTTP 404 Not Found from GET http:\/\/127\.0\.0\.1:\d+\/missing: no such thing$/, false],
     ['unknown', /^no handler for type "nobody-handles-this" on queue "default"$/, false],
     ['permanent', /^card declined$/, false],
+    ['surrogate', /^bad \uFFFD text$/, false],
     ['big', /^output is 2002 bytes, over the limit of 1000 bytes \(RELAY_MAX_OUTPUT_BYTES\)$/, false],
     ['missing', /^template error: with\.v: input\.nope is not defined$/, false],
   ])('fails %s with a clear error', async (t, message, retryable) => {
