@@ -144,6 +144,15 @@ describe('postgres schema', () => {
     expect(await taskRunsIndexes(db.sql)).toEqual(TASK_RUNS_INDEXES);
   });
 
+  it('keeps one foreign key on task_runs, to its run (006 drops the redundant one to workflows)', async () => {
+    const db = await createTestDatabase();
+    databases.push(db);
+    const rows = await db.sql<{ def: string }[]>`
+      SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint
+      WHERE conrelid = 'task_runs'::regclass AND contype = 'f' ORDER BY conname`;
+    expect(rows.map((r) => r.def)).toEqual(['FOREIGN KEY (run_id) REFERENCES runs(id) ON DELETE CASCADE']);
+  });
+
   it('inserts and deletes a workflow row', async () => {
     const db = await createTestDatabase();
     databases.push(db);
