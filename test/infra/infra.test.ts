@@ -153,6 +153,26 @@ describe('postgres schema', () => {
     expect(rows.map((r) => r.def)).toEqual(['FOREIGN KEY (run_id) REFERENCES runs(id) ON DELETE CASCADE']);
   });
 
+  it("deletes a task_run's attempts with it, by trigger rather than a foreign key (007)", async () => {
+    const db = await createTestDatabase();
+    databases.push(db);
+    const keys = await db.sql<{ n: number }[]>`
+      SELECT count(*)::int AS n FROM pg_constraint WHERE conrelid = 'task_attempts'::regclass AND contype = 'f'`;
+    expect(keys[0]?.n).toBe(0);
+    await db.sql`INSERT INTO workflows (id, name, definition) VALUES ('wf', 'wf', '{}')`;
+    await db.sql`INSERT INTO runs (id, workflow_id, status) VALUES ('r1', 'wf', 'RUNNING'), ('r2', 'wf', 'RUNNING')`;
+    await db.sql`
+      INSERT INTO task_runs (id, run_id, task_id, workflow_id, status)
+      VALUES ('r1:a', 'r1', 'a', 'wf', 'SUCCESS'), ('r1:b', 'r1', 'b', 'wf', 'FAILED'), ('r2:a', 'r2', 'a', 'wf', 'SUCCESS')`;
+    await db.sql`
+      INSERT INTO task_attempts (task_run_id, attempt, status)
+      VALUES ('r1:a', 1, 'SUCCESS'), ('r1:b', 1, 'FAILED'), ('r1:b', 2, 'FAILED'), ('r2:a', 1, 'SUCCESS')`;
+    // runs -> task_runs cascades, and the trigger takes the attempts along.
+    await db.sql`DELETE FROM runs WHERE id = 'r1'`;
+    const left = await db.sql<{ task_run_id: string }[]>`SELECT task_run_id FROM task_attempts ORDER BY 1`;
+    expect(left.map((r) => r.task_run_id)).toEqual(['r2:a']);
+  });
+
   it('inserts and deletes a workflow row', async () => {
     const db = await createTestDatabase();
     databases.push(db);
