@@ -13,7 +13,7 @@ import {
 import { builtinHandlers } from './builtins/index.js';
 import { Completer } from './completer.js';
 import { loadWorkerConfig } from './config.js';
-import { runAttempt } from './execute.js';
+import { Cancellation, runAttempt } from './execute.js';
 import { handleTaskAbortRequested } from './handlers/task-abort-requested.js';
 import { handleTaskQueued } from './handlers/task-queued.js';
 import { DefinitionCache, type PreparedTask } from './prepare.js';
@@ -68,7 +68,7 @@ export interface Worker {
 
 interface Held {
   claim: ClaimedTask;
-  controller: AbortController;
+  cancel: Cancellation;
   /** Child logger with the attempt's ids, created on first use (see logOf). */
   log: Logger | undefined;
   /** The handler has settled (its result is being written). */
@@ -138,7 +138,7 @@ export function createWorker(opts: WorkerOptions = {}): Worker {
     for (const claim of claims) {
       const h: Held = {
         claim,
-        controller: new AbortController(),
+        cancel: new Cancellation(),
         log: undefined,
         finished: false,
         handedBack: false,
@@ -191,7 +191,7 @@ export function createWorker(opts: WorkerOptions = {}): Worker {
               },
             },
             timeoutMs: p.task.timeoutMs,
-            cancel: h.controller.signal,
+            cancel: h.cancel,
             maxOutputBytes,
           });
         } finally {
@@ -216,9 +216,9 @@ export function createWorker(opts: WorkerOptions = {}): Worker {
     let n = 0;
     for (const id of ids) {
       const h = held.get(id);
-      if (!h || h.finished || h.controller.signal.aborted) continue;
+      if (!h || h.finished || h.cancel.aborted) continue;
       logOf(h).info({ reason }, 'task aborted');
-      h.controller.abort(new Error(reason));
+      h.cancel.abort(new Error(reason));
       n += 1;
     }
     return n;

@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { NonRetryableError } from './errors.js';
+import { Cancellation, runAttempt } from './execute.js';
+import type { Handler, TaskContext } from './types.js';
+
+const ctx: Omit<TaskContext, 'signal'> = {
+  runId: 'r',
+  taskId: 't',
+  taskRunId: 'r:t',
+  attempt: 1,
+  workflowId: 'wf',
+  queue: 'default',
+  logger: undefined as never,
+};
+
+const attempt = (handler: Handler, cancel = new Cancellation(), timeoutMs: number | null = null) =>
+  runAttempt({ handler, input: null, ctx, timeoutMs, cancel, maxOutputBytes: 1000 });
+
+describe('runAttempt', () => {
+  it('returns the output and makes no signal for a handler that never reads it', async () => {
+    const cancel = new Cancellation();
+    expect(await attempt(async () => ({ ok: 1 }), cancel)).toEqual({ ok: true, output: '{"ok":1}' });
+    expect((cancel as unknown as { controller: unknown }).controller).toBeUndefined();
+  });
+
+  it('ends an attempt whose handler ignores its signal when it is aborted', async () => {
+    const cancel = new Cancellation();
+    const result = attempt(() => new Promise(() => {}), cancel);
+    cancel.abort(new Error('SUPERSEDED'));
+    expect(await result).toEqual({ ok: false, error: 'aborted: SUPERSEDED', retryable: true });
+  });
+
+  it('aborts the signal a handler reads, before or after the abort', async () => {
+    const seen: boolean[] = [];
+    const cancel = new Cancellation();
+    const result = attempt(
+      (_input, c) =>
+        new Promise((_, reject) => {
+          seen.push(c.signal.aborted);
+          c.signal.addEventListener('abort', () => reject(new Error('stopped')));
+        }),
+      cancel,
+    );
+    cancel.abort(new Error('CANCELLED'));
+    expect(await result).toMatchObject({ ok: false, error: 'aborted: CANCELLED' });
+    const late = new Cancellation();
+    late.abort(new Error('gone'));
+    expect(late.signal.aborted).toBe(true);
+    expect(seen).toEqual([false]);
+  });
+
+  it('times out, and keeps a handler error and its retryability otherwise', async () => {
+    expect(await attempt(() => new Promise(() => {}), new Cancellation(), 20)).toEqual({
+      ok: false,
+      error: 'timed out after 20ms',
+      retryable: true,
+    });
+    expect(
+      await attempt(async () => {
+        throw new NonRetryableError('card declined');
+      }),
+    ).toEqual({ ok: false, error: 'card declined', retryable: false });
+  });
+});
