@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { createSql, defaultMigrationsDir, migrate, type Sql } from '@relay/db';
@@ -11,6 +12,9 @@ import {
   waitFor,
 } from '@relay/testing';
 import { BenchApiError } from './errors.js';
+
+/** Connections the bench's API client keeps open to ingest (see `api`). */
+export const API_SOCKETS = 64;
 
 /** The services the bench starts, one label per process. */
 export type ServiceName = 'ingest' | 'scheduler' | 'dispatcher' | 'worker' | 'reaper';
@@ -90,7 +94,12 @@ export async function startBenchFleet(opts: { workers: number; concurrency: numb
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
 
+  // A keep-alive pool, as an HTTP client library keeps: 1,000 concurrent POSTs share API_SOCKETS
+  // connections instead of opening 1,000 (fetch's default pool has no bound).
+  const agent = new http.Agent({ keepAlive: true, maxSockets: API_SOCKETS });
+
   const stop = async () => {
+    agent.destroy();
     await Promise.all(processes.map((p) => p.proc.stop(15_000)));
     await deleteRedisPrefix(redis, prefix);
     redis.disconnect();
@@ -141,18 +150,41 @@ export async function startBenchFleet(opts: { workers: number; concurrency: numb
     throw err;
   }
 
-  async function api<T>(method: string, path: string, body?: unknown, expect = [200, 201, 202]): Promise<T> {
-    const res = await fetch(`${baseUrl}${path}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? null : JSON.stringify(body),
+  const api = <T>(method: string, path: string, body?: unknown, expect = [200, 201, 202]): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      const payload = body === undefined ? undefined : JSON.stringify(body);
+      const req = http.request(
+        `${baseUrl}${path}`,
+        {
+          method,
+          agent,
+          headers:
+            payload === undefined
+              ? {}
+              : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('error', reject);
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            const status = res.statusCode ?? 0;
+            if (!expect.includes(status)) {
+              reject(new BenchApiError(`${method} ${path}: status ${status}: ${text.slice(0, 500)}`));
+              return;
+            }
+            try {
+              resolve((text ? JSON.parse(text) : null) as T);
+            } catch (err) {
+              reject(err);
+            }
+          });
+        },
+      );
+      req.on('error', reject);
+      req.end(payload);
     });
-    const text = await res.text();
-    if (!expect.includes(res.status)) {
-      throw new BenchApiError(`${method} ${path}: status ${res.status}: ${text.slice(0, 500)}`);
-    }
-    return (text ? JSON.parse(text) : null) as T;
-  }
 
   return { baseUrl, database, sql, prefix, redis, processes, api, logs, stop };
 }

@@ -1,4 +1,5 @@
 import type { BullResult } from './bullmq.js';
+import { API_SOCKETS } from './fleet.js';
 import type { GraphileResult } from './graphile.js';
 import type { IdleResult, Profile, Throughput } from './relay.js';
 import { fmt, type Percentiles } from './stats.js';
@@ -289,7 +290,7 @@ export function renderReport(d: BenchData): string {
   out.push('');
   if (ok(d.manyRuns)) {
     out.push(
-      `many-runs: ${d.sizes.manyRuns} runs started concurrently through POST /workflows/:id/runs in ${fmt(d.manyRuns.startSeconds, 2)} s; ${d.manyRuns.tasks} tasks from the first run's started_at to the last run's finished_at in ${fmt(d.manyRuns.seconds, 2)} s. BullMQ: ${d.peerSizes.trees} FlowProducer trees (1+3+6 jobs, addBulk), first job's timestamp to last finishedOn.`,
+      `many-runs: ${d.sizes.manyRuns} runs started concurrently through POST /workflows/:id/runs (one HTTP request each, over a keep-alive pool of ${API_SOCKETS} connections) in ${fmt(d.manyRuns.startSeconds, 2)} s; ${d.manyRuns.tasks} tasks from the first run's started_at to the last run's finished_at in ${fmt(d.manyRuns.seconds, 2)} s. BullMQ: ${d.peerSizes.trees} FlowProducer trees (1+3+6 jobs, addBulk), first job's timestamp to last finishedOn.`,
     );
     out.push('');
   }
