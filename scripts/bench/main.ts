@@ -66,9 +66,11 @@ async function main(): Promise<void> {
   const timeout = (tasks: number) => 60_000 + tasks * 5;
   let data: Omit<BenchData, 'bull' | 'graphile' | 'totalSeconds'>;
   try {
+    // Each shape once, small, as the peers warm up theirs (BullMQ: 5 trees; graphile-worker: 200 jobs).
     await attempt('warm-up', async () => {
       await relay.fanout(100, { timeoutMs: 60_000 });
       await relay.chain(5, 60_000);
+      await relay.manyRuns(20, 60_000);
     });
     const chain = await attempt(`chain ${sizes.chain}`, () =>
       relay.chain(sizes.chain, timeout(sizes.chain * 20)),
