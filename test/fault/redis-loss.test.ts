@@ -1,3 +1,4 @@
+import { streamNames } from '@relay/contracts';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { findViolations } from './check.js';
 import { type FaultFleet, startFaultFleet } from './fleet.js';
@@ -67,3 +68,18 @@ it.skipIf(restartsUnavailable !== null)(
     expect(await findViolations(fleet.sql, runIds)).toEqual([]);
   },
 );
+
+it('starts a run whose RunStarted was lost before any scheduler read it', async () => {
+  // The scheduler is away while ingest stores the runs and publishes RunStarted; then the events are
+  // lost with Redis's data. Only the runs' rows remain (RUNNING, no task_runs, remaining_tasks NULL):
+  // the reaper's reconciler re-announces RunStarted from them.
+  for (const label of fleet.running('scheduler')) await fleet.processes.get(label)?.stop();
+  const ids = await startRuns(3);
+  expect(await fleet.redis.del(streamNames(fleet.prefix).runs)).toBe(1);
+  const lostAt = Date.now();
+  fleet.spawn('scheduler');
+  const statuses = await fleet.waitForRuns(ids, 60_000);
+  expect([...statuses.values()]).toEqual(ids.map(() => 'SUCCESS'));
+  console.info(`[fault] runs whose RunStarted was lost finished ${Date.now() - lostAt} ms after the loss`);
+  expect(await findViolations(fleet.sql, runIds)).toEqual([]);
+});

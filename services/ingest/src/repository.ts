@@ -142,19 +142,19 @@ export function createRepository(sql: Sql, options: { timeoutMs: number }): Repo
         return row ?? null;
       }),
 
-    // One statement for a batch: each run pins its workflow's current version and counts its tasks
-    // from that same row, so a concurrent re-apply cannot mix versions. The task count is computed once
-    // per workflow (materialized), not once per run. Returns run id -> pinned version; a run whose
-    // workflow does not exist is not inserted and not in the map.
+    // One statement for a batch: each run pins its workflow's current version. remaining_tasks stays
+    // NULL: the scheduler sets it with the run's task_runs, and a RUNNING run with NULL there is how
+    // the reaper's reconciler finds a run whose RunStarted was lost. Returns run id -> pinned version;
+    // a run whose workflow does not exist is not inserted and not in the map.
     insertRuns: (runs) =>
       bounded(async () => {
         const rows = await sql<{ id: string; workflowVersion: number }[]>`
           WITH w AS MATERIALIZED (
-            SELECT id, version, jsonb_array_length(definition -> 'tasks') AS tasks
-            FROM workflows WHERE id = ANY(${[...new Set(runs.map((r) => r.workflowId))]}::text[])
+            SELECT id, version FROM workflows
+            WHERE id = ANY(${[...new Set(runs.map((r) => r.workflowId))]}::text[])
           )
-          INSERT INTO runs (id, workflow_id, status, input, workflow_version, remaining_tasks)
-          SELECT r.id, w.id, 'RUNNING', r.input::jsonb, w.version, w.tasks
+          INSERT INTO runs (id, workflow_id, status, input, workflow_version)
+          SELECT r.id, w.id, 'RUNNING', r.input::jsonb, w.version
           FROM unnest(${runs.map((r) => r.id)}::text[], ${runs.map((r) => r.workflowId)}::text[],
                       ${runs.map((r) => r.inputJson)}::text[]) AS r(id, workflow_id, input)
           JOIN w ON w.id = r.workflow_id
