@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createGroupCommit } from './group-commit.js';
+import { createGroupCommit, ItemExpiredError } from './group-commit.js';
 
 // A flush that records each batch and answers each item with its double; `gate` holds a batch open.
 function recorder(opts: { gate?: () => Promise<void>; fail?: (items: number[]) => Error | undefined } = {}) {
@@ -52,6 +52,32 @@ describe('createGroupCommit', () => {
     release();
     expect(await Promise.all([early, ...late])).toEqual([2, 4, 6, 8]);
     expect(batches).toEqual([[1], [2, 3, 4]]);
+  });
+
+  it('drops an item whose caller gave up while it waited, and flushes the rest', async () => {
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let first = true;
+    const { batches, flush } = recorder({
+      gate: () => {
+        if (!first) return Promise.resolve();
+        first = false;
+        return held;
+      },
+    });
+    const commit = createGroupCommit({ flush, maxItems: 10 });
+    const early = commit.add(1, Date.now() + 10); // in flight when it expires: written regardless
+    await new Promise((resolve) => setImmediate(resolve));
+    const expiring = commit.add(2, Date.now() + 10);
+    const patient = commit.add(3, Date.now() + 60_000);
+    const forever = commit.add(4);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    release();
+    await expect(expiring).rejects.toBeInstanceOf(ItemExpiredError);
+    expect(await Promise.all([early, patient, forever])).toEqual([2, 6, 8]);
+    expect(batches).toEqual([[1], [3, 4]]);
   });
 
   it('splits a batch larger than maxItems, in arrival order', async () => {

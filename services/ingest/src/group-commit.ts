@@ -16,12 +16,26 @@ export interface GroupCommitOptions<TItem, TResult> {
 
 /** Adds items to the current batch; each caller gets its own item's result or the error of its batch. */
 export interface GroupCommit<TItem, TResult> {
-  add(item: TItem): Promise<TResult>;
+  /**
+   * Queues `item`. With `expiresAt` (epoch ms), an item still queued at that time is dropped, never
+   * flushed, and its promise rejects with {@link ItemExpiredError}: its caller has given up (answered a
+   * timeout), and writing it after that would do what the caller was told failed.
+   */
+  add(item: TItem, expiresAt?: number): Promise<TResult>;
+}
+
+/** A queued item's time ran out before its batch was flushed; it was not written. */
+export class ItemExpiredError extends Error {
+  override name = 'ItemExpiredError';
+  constructor() {
+    super('dropped from the queue: its caller stopped waiting before it was written');
+  }
 }
 
 interface Pending<TItem, TResult> {
   item: TItem;
   weight: number;
+  expiresAt: number;
   resolve(result: TResult): void;
   reject(err: unknown): void;
 }
@@ -42,8 +56,16 @@ export function createGroupCommit<TItem, TResult>(
   const queue: Pending<TItem, TResult>[] = [];
   let running = false;
 
-  // Takes the oldest items that fit the bounds; the first one always fits.
+  // Takes the oldest items that fit the bounds, after dropping the expired ones; the first always fits.
   const take = (): Pending<TItem, TResult>[] => {
+    const now = Date.now();
+    for (let i = queue.length - 1; i >= 0; i -= 1) {
+      const pending = queue[i] as Pending<TItem, TResult>;
+      if (pending.expiresAt <= now) {
+        queue.splice(i, 1);
+        pending.reject(new ItemExpiredError());
+      }
+    }
     let count = 0;
     let weight = 0;
     for (const pending of queue) {
@@ -70,14 +92,17 @@ export function createGroupCommit<TItem, TResult>(
   };
 
   const drain = async (): Promise<void> => {
-    while (queue.length > 0) await settle(take());
+    while (queue.length > 0) {
+      const batch = take();
+      if (batch.length > 0) await settle(batch);
+    }
     running = false;
   };
 
   return {
-    add(item) {
+    add(item, expiresAt = Number.POSITIVE_INFINITY) {
       return new Promise<TResult>((resolve, reject) => {
-        queue.push({ item, weight: opts.weightOf?.(item) ?? 0, resolve, reject });
+        queue.push({ item, weight: opts.weightOf?.(item) ?? 0, expiresAt, resolve, reject });
         if (!running) {
           running = true;
           setImmediate(() => void drain());

@@ -15,8 +15,11 @@ export const MAX_INPUT_CHARS_PER_BATCH = 8 * 1024 * 1024;
 
 /** Run creation for POST /workflows/:id/runs, group-committed across concurrent requests. */
 export interface RunStarts {
-  /** Inserts the run; resolves with the workflow version it pinned, or null when the workflow does not exist. */
-  insert(run: NewRun): Promise<number | null>;
+  /**
+   * Inserts the run; resolves with the workflow version it pinned, or null when the workflow does not
+   * exist. A run still queued at `expiresAt` (the request's deadline) is never inserted.
+   */
+  insert(run: NewRun, expiresAt?: number): Promise<number | null>;
   /** Publishes the run's RunStarted. */
   announce(data: EventData<'RunStarted'>): Promise<void>;
 }
@@ -49,7 +52,7 @@ export function createRunStarts({ repo, bus, config }: Pick<AppDeps, 'repo' | 'b
     maxItems: MAX_RUNS_PER_BATCH,
   });
   return {
-    insert: (run) => inserts.add(run),
+    insert: (run, expiresAt) => inserts.add(run, expiresAt),
     announce: async (data) => {
       await announcements.add(data);
     },

@@ -55,9 +55,11 @@ export function runRoutes({ repo, bus, config, logger }: AppDeps): Hono {
     const runId = randomUUID();
     // An absent input is stored as {} so templates over `input.*` always read an object.
     const inputJson = JSON.stringify(body.input ?? {});
-    // Batched with the concurrent requests (see run-starts.ts); this request's wait is bounded as before.
+    // Batched with the concurrent requests (see run-starts.ts); this request's wait is bounded as before,
+    // and a run still queued when the request gives up (503) is dropped rather than created behind it.
+    const expiresAt = Date.now() + config.requestTimeoutMs;
     const workflowVersion = await withDeadline('postgres', config.requestTimeoutMs, () =>
-      runStarts.insert({ id: runId, workflowId, inputJson }),
+      runStarts.insert({ id: runId, workflowId, inputJson }, expiresAt),
     );
     if (workflowVersion === null) throw new NotFoundError(`workflow '${workflowId}' not found`);
     // Committed before publishing: the scheduler must find the row when RunStarted arrives. If this publish
