@@ -9,7 +9,13 @@ import {
   uniquePrefix,
   waitFor,
 } from '@relay/testing';
-import { type ApiResponse, createApiCaller, ingestUrlOf } from '../support/ingest-http.js';
+import {
+  type ApiResponse,
+  applyWorkflowYaml,
+  createApiCaller,
+  ingestUrlOf,
+  startRunThroughApi,
+} from '../support/ingest-http.js';
 
 export type { ApiResponse };
 
@@ -117,22 +123,8 @@ export async function startFleet(
     processes,
     spawn,
     api,
-    async applyYaml(yaml) {
-      const res = await api('POST', '/workflows', yaml, 'application/yaml');
-      if (res.status !== 201 && res.status !== 200) {
-        throw new Error(`apply failed: ${res.status} ${JSON.stringify(res.body)}`);
-      }
-    },
-    async startRun(workflowId, input) {
-      const res = await api<{ id: string }>(
-        'POST',
-        `/workflows/${workflowId}/runs`,
-        input === undefined ? {} : { input },
-      );
-      if (res.status !== 201)
-        throw new Error(`run failed to start: ${res.status} ${JSON.stringify(res.body)}`);
-      return res.body.id;
-    },
+    applyYaml: (yaml) => applyWorkflowYaml(api, yaml),
+    startRun: (workflowId, input) => startRunThroughApi(api, workflowId, input),
     async waitForRun(runId, timeoutMs = 20_000) {
       return waitFor(
         async () => {

@@ -10,7 +10,12 @@ import {
   waitFor,
 } from '@relay/testing';
 import { Redis } from 'ioredis';
-import { createApiCaller, ingestUrlOf } from '../support/ingest-http.js';
+import {
+  applyWorkflowYaml,
+  createApiCaller,
+  ingestUrlOf,
+  startRunThroughApi,
+} from '../support/ingest-http.js';
 
 /**
  * The fault suite's fleet: test/e2e/fleet.ts extended with what crash tests need: replacement
@@ -147,22 +152,8 @@ export async function startFaultFleet(opts: FaultFleetOptions = {}): Promise<Fau
     supervise(on) {
       supervising = on;
     },
-    async applyYaml(yaml) {
-      const res = await api('POST', '/workflows', yaml, 'application/yaml');
-      if (res.status !== 201 && res.status !== 200) {
-        throw new Error(`apply failed: ${res.status} ${JSON.stringify(res.body)}`);
-      }
-    },
-    async startRun(workflowId, input) {
-      const res = await api<{ id: string }>(
-        'POST',
-        `/workflows/${workflowId}/runs`,
-        input === undefined ? {} : { input },
-      );
-      if (res.status !== 201)
-        throw new Error(`run failed to start: ${res.status} ${JSON.stringify(res.body)}`);
-      return res.body.id;
-    },
+    applyYaml: (yaml) => applyWorkflowYaml(api, yaml),
+    startRun: (workflowId, input) => startRunThroughApi(api, workflowId, input),
     async waitForRuns(runIds, timeoutMs = 30_000) {
       const ids = [...runIds];
       return waitFor(

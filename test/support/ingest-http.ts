@@ -41,3 +41,29 @@ export function createApiCaller(baseUrl: string) {
     return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
   };
 }
+
+/** Registers a workflow (YAML) through the API; throws unless it answers 201 or 200. */
+export async function applyWorkflowYaml(
+  api: ReturnType<typeof createApiCaller>,
+  yaml: string,
+): Promise<void> {
+  const res = await api('POST', '/workflows', yaml, 'application/yaml');
+  if (res.status !== 201 && res.status !== 200) {
+    throw new Error(`apply failed: ${res.status} ${JSON.stringify(res.body)}`);
+  }
+}
+
+/** Starts a run through the API and returns its id; throws unless it answers 201. */
+export async function startRunThroughApi(
+  api: ReturnType<typeof createApiCaller>,
+  workflowId: string,
+  input?: unknown,
+): Promise<string> {
+  const res = await api<{ id: string }>(
+    'POST',
+    `/workflows/${workflowId}/runs`,
+    input === undefined ? {} : { input },
+  );
+  if (res.status !== 201) throw new Error(`run failed to start: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body.id;
+}

@@ -14,6 +14,21 @@ function recorder(opts: { gate?: () => Promise<void>; fail?: (items: number[]) =
   return { batches, flush };
 }
 
+/** A gate that holds the first batch open until `release()`; later batches pass. */
+function holdFirstBatch() {
+  let release: () => void = () => {};
+  const held = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  let first = true;
+  const gate = () => {
+    if (!first) return Promise.resolve();
+    first = false;
+    return held;
+  };
+  return { gate, release: () => release() };
+}
+
 describe('createGroupCommit', () => {
   it('flushes a lone item by itself, without waiting for company', async () => {
     const { batches, flush } = recorder();
@@ -30,18 +45,8 @@ describe('createGroupCommit', () => {
   });
 
   it('items added while a batch is in flight go out together as soon as it ends', async () => {
-    let release: () => void = () => {};
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let first = true;
-    const { batches, flush } = recorder({
-      gate: () => {
-        if (!first) return Promise.resolve();
-        first = false;
-        return held;
-      },
-    });
+    const { gate, release } = holdFirstBatch();
+    const { batches, flush } = recorder({ gate });
     const commit = createGroupCommit({ flush, maxItems: 10 });
     const early = commit.add(1);
     await new Promise((resolve) => setImmediate(resolve));
@@ -55,18 +60,8 @@ describe('createGroupCommit', () => {
   });
 
   it('drops an item whose caller gave up while it waited, and flushes the rest', async () => {
-    let release: () => void = () => {};
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let first = true;
-    const { batches, flush } = recorder({
-      gate: () => {
-        if (!first) return Promise.resolve();
-        first = false;
-        return held;
-      },
-    });
+    const { gate, release } = holdFirstBatch();
+    const { batches, flush } = recorder({ gate });
     const commit = createGroupCommit({ flush, maxItems: 10 });
     const early = commit.add(1, Date.now() + 10); // in flight when it expires: written regardless
     await new Promise((resolve) => setImmediate(resolve));

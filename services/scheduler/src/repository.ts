@@ -163,6 +163,21 @@ export type SchedulerRepository = ReturnType<typeof createSchedulerRepository>;
 /** Creates the scheduler's repository over a pool. */
 export function createSchedulerRepository(sql: Sql, options: SchedulerRepositoryOptions = {}) {
   const chunkRows = options.chunkRows ?? DEFAULT_CHUNK_ROWS;
+  // The two writes of a success both paths apply. Each reads its inputs under fixed aliases: `d(met,
+  // requires_approval)` for a dependent (needs met now, 1 when it waits for approval), `c(n)` for a run
+  // (tasks done now).
+  const promoteDependent = () => sql`
+    pending_needs = t.pending_needs - d.met,
+    status = CASE WHEN t.pending_needs - d.met <= 0
+                  THEN CASE WHEN d.requires_approval = 1 THEN 'BLOCKED' ELSE 'READY' END
+                  ELSE t.status END,
+    ready_at = CASE WHEN t.pending_needs - d.met <= 0 AND d.requires_approval = 0 THEN now()
+                    ELSE t.ready_at END`;
+  const countDownRun = () => sql`
+    remaining_tasks = r.remaining_tasks - c.n,
+    status = CASE WHEN r.status = 'RUNNING' AND r.remaining_tasks - c.n <= 0 THEN 'SUCCESS' ELSE r.status END,
+    finished_at = CASE WHEN r.status = 'RUNNING' AND r.remaining_tasks - c.n <= 0 THEN now()
+                       ELSE r.finished_at END`;
   /** Run ends in `tx`: runs RUNNING -> status (guarded), then every non-terminal task_run of them -> CANCELLED. */
   async function endRunsIn(tx: TransactionSql, requested: readonly RunEnding[]): Promise<SweepResult> {
     const result: SweepResult = { finished: [], abortedRunning: new Map() };
@@ -431,12 +446,7 @@ export function createSchedulerRepository(sql: Sql, options: SchedulerRepository
           const rows = await tx<{ i: number; queue: string; status: string }[]>`
             WITH moved AS (
               UPDATE task_runs t
-              SET pending_needs = t.pending_needs - d.met,
-                  status = CASE WHEN t.pending_needs - d.met <= 0
-                                THEN CASE WHEN d.requires_approval = 1 THEN 'BLOCKED' ELSE 'READY' END
-                                ELSE t.status END,
-                  ready_at = CASE WHEN t.pending_needs - d.met <= 0 AND d.requires_approval = 0 THEN now()
-                                  ELSE t.ready_at END
+              SET ${promoteDependent()}
               FROM unnest(
                 ${chunk.map((d) => d.id)}::text[],
                 ${chunk.map((d) => d.met)}::int[],
@@ -463,10 +473,7 @@ export function createSchedulerRepository(sql: Sql, options: SchedulerRepository
           { id: string; workflow_id: string; status: FinishedRun['status']; remaining_tasks: number }[]
         >`
           UPDATE runs r
-          SET remaining_tasks = r.remaining_tasks - c.n,
-              status = CASE WHEN r.status = 'RUNNING' AND r.remaining_tasks - c.n <= 0 THEN 'SUCCESS' ELSE r.status END,
-              finished_at = CASE WHEN r.status = 'RUNNING' AND r.remaining_tasks - c.n <= 0 THEN now()
-                                 ELSE r.finished_at END
+          SET ${countDownRun()}
           FROM unnest(
             ${sortedRuns.map((c) => c.runId)}::text[],
             ${sortedRuns.map((c) => c.done)}::int[]
@@ -511,8 +518,8 @@ export function createSchedulerRepository(sql: Sql, options: SchedulerRepository
             AND t.status || '' = 'SUCCESS' AND t.propagated_at IS NULL
             AND r.id = t.run_id AND r.workflow_version = e.version
           RETURNING t.id, t.run_id
-        ), met AS (
-          SELECT p.dep, count(*)::int AS n, max(p.approval) AS approval
+        ), d AS (
+          SELECT p.dep AS id, count(*)::int AS met, max(p.approval) AS requires_approval
           FROM unnest(
             ${edges.map((e) => e.src)}::text[],
             ${edges.map((e) => e.dep)}::text[],
@@ -523,27 +530,18 @@ export function createSchedulerRepository(sql: Sql, options: SchedulerRepository
           ORDER BY p.dep
         ), moved AS (
           UPDATE task_runs t
-          SET pending_needs = t.pending_needs - met.n,
-              status = CASE WHEN t.pending_needs - met.n <= 0
-                            THEN CASE WHEN met.approval = 1 THEN 'BLOCKED' ELSE 'READY' END
-                            ELSE t.status END,
-              ready_at = CASE WHEN t.pending_needs - met.n <= 0 AND met.approval = 0 THEN now()
-                              ELSE t.ready_at END
-          FROM met
-          WHERE t.id = ANY(${[...new Set(edges.map((e) => e.dep))]}::text[]) AND t.id = met.dep
+          SET ${promoteDependent()}
+          FROM d
+          WHERE t.id = ANY(${[...new Set(edges.map((e) => e.dep))]}::text[]) AND t.id = d.id
             AND t.status = 'PENDING'
           RETURNING t.id, t.queue, t.status
-        ), done AS (
-          SELECT run_id, count(*)::int AS n FROM marked GROUP BY run_id ORDER BY run_id
+        ), c AS (
+          SELECT run_id AS id, count(*)::int AS n FROM marked GROUP BY run_id ORDER BY run_id
         ), finished AS (
           UPDATE runs r
-          SET remaining_tasks = r.remaining_tasks - done.n,
-              status = CASE WHEN r.status = 'RUNNING' AND r.remaining_tasks - done.n <= 0 THEN 'SUCCESS'
-                            ELSE r.status END,
-              finished_at = CASE WHEN r.status = 'RUNNING' AND r.remaining_tasks - done.n <= 0 THEN now()
-                                 ELSE r.finished_at END
-          FROM done
-          WHERE r.id = done.run_id
+          SET ${countDownRun()}
+          FROM c
+          WHERE r.id = c.id
           RETURNING r.id, r.workflow_id, r.status, r.remaining_tasks
         )
         SELECT 'M' AS k, id, run_id AS a, NULL AS b FROM marked

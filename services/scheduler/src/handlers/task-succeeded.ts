@@ -41,9 +41,9 @@ async function applyPlanned(
     const { taskRunId, runId, taskId, workflowId, workflowVersion } = event.data;
     if (workflowId === undefined || workflowVersion === undefined) return null;
     byId.set(taskRunId, { id: taskRunId, runId, taskId, workflowId, workflowVersion });
+    if (byId.size > PLANNED_MAX_SUCCESSES) return null; // a big batch: no need to read the rest
   }
   const successes = [...byId.values()];
-  if (successes.length > PLANNED_MAX_SUCCESSES) return null;
   const definitions = await deps.definitions.getMany(pinnedKeys(successes));
   const plan = planEdges(successes, definitions);
   if (!plan || plan.edges.length > Math.min(PLANNED_MAX_EDGES, deps.repo.chunkRows)) return null;
