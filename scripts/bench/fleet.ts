@@ -118,11 +118,15 @@ export async function startBenchFleet(opts: { workers: number; concurrency: numb
       RELAY_PREFIX: prefix,
       HEALTH_PORT: '0',
       LOG_LEVEL: 'warn',
-      // As `relay up` starts them (see @relay/runtime's serviceNodeOptions).
-      NODE_OPTIONS: serviceNodeOptions(process.env.NODE_OPTIONS),
     };
     const spawn = (service: ServiceName, label: string, extra: Record<string, string> = {}) => {
-      const proc = spawnService({ name: label, entry: entryOf(service), env: { ...env, ...extra } });
+      // Heap flags as `relay up` starts them (see @relay/runtime's serviceNodeOptions).
+      const options = serviceNodeOptions(process.env.NODE_OPTIONS, service);
+      const proc = spawnService({
+        name: label,
+        entry: entryOf(service),
+        env: { ...env, NODE_OPTIONS: options, ...extra },
+      });
       processes.push({ label, service, proc, pid: proc.pid });
     };
     spawn('scheduler', 'scheduler');

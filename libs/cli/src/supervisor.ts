@@ -7,6 +7,8 @@ import { formatLogLine } from './log-format.js';
 export interface ServiceSpec {
   /** Label shown before every log line, e.g. `worker-1`. */
   label: string;
+  /** The service it runs (`worker`, ...): picks its heap flags (see serviceNodeOptions). */
+  service?: string;
   entry: string;
   env: Record<string, string>;
 }
@@ -44,7 +46,7 @@ export function createSupervisor(opts: { write: (line: string) => void; color: b
       env: {
         ...process.env,
         ...r.spec.env,
-        NODE_OPTIONS: serviceNodeOptions(r.spec.env.NODE_OPTIONS ?? process.env.NODE_OPTIONS),
+        NODE_OPTIONS: serviceNodeOptions(r.spec.env.NODE_OPTIONS ?? process.env.NODE_OPTIONS, r.spec.service),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

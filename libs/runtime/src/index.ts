@@ -45,7 +45,7 @@ export {
   runChecks,
   startHealthServer,
 } from './health-server.js';
-export { SERVICE_MAX_OLD_SPACE_MB, serviceNodeOptions } from './heap.js';
+export { CHURNING_SERVICE_SEMI_SPACE_MB, SERVICE_MAX_OLD_SPACE_MB, serviceNodeOptions } from './heap.js';
 export { instanceId } from './instance-id.js';
 export {
   installProcessGuards,

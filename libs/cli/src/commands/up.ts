@@ -27,7 +27,7 @@ export async function up(opts: UpOptions): Promise<void> {
   const add = (name: ServiceName, label: string, env: Record<string, string> = {}) => {
     const entry = serviceEntry(name);
     if (!existsSync(entry)) throw new CliError(`up: ${entry} is missing; run \`npm run build\` first`);
-    specs.push({ label, entry, env: { HEALTH_PORT: '0', ...env } });
+    specs.push({ label, service: name, entry, env: { HEALTH_PORT: '0', ...env } });
   };
   add('scheduler', 'scheduler');
   add('dispatcher', 'dispatcher');
