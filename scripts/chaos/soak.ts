@@ -83,8 +83,18 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     }
     const runIds: string[] = [];
     let chaosOn = true;
-    const chaos = chaosLoop(fleet, random, opts, events, () => chaosOn, runIds);
-    for (const plan of workflows) {
+    let firstRoundDone = () => {};
+    const firstRound = new Promise<void>((resolve) => {
+      firstRoundDone = resolve;
+    });
+    const chaos = chaosLoop(fleet, random, opts, events, () => chaosOn, runIds, firstRoundDone);
+    // Should the loop fail, the held runs start anyway (its error surfaces below, at `await chaos`).
+    void chaos.then(firstRoundDone, firstRoundDone);
+    // The last third of the runs starts only once every kind of fault has happened, so that the first
+    // round always lands while runs are in flight, however fast they finish.
+    const held = Math.floor(workflows.length / 3);
+    for (const [i, plan] of workflows.entries()) {
+      if (i === workflows.length - held) await firstRound;
       const id = await fleet.startRun(plan.id);
       plans.set(id, plan);
       runIds.push(id);
@@ -130,9 +140,9 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
 }
 
 /**
- * First round, at half the interval so that it lands while the runs are still in flight however fast
- * they go: each kind killed once, in random order, then Redis restarted once. After that a random live
- * process every `killEveryMs`. Records how long each fault took until a task progressed.
+ * First round, at half the interval: each kind killed once, in random order (a kind with no live process
+ * yet is tried again), then Redis restarted once, then `onFirstRound()`. After that a random live process
+ * every `killEveryMs`. Records how long each fault took until a task progressed.
  */
 async function chaosLoop(
   fleet: FaultFleet,
@@ -141,6 +151,7 @@ async function chaosLoop(
   events: ChaosEvent[],
   isOn: () => boolean,
   runIds: readonly string[],
+  onFirstRound: () => void,
 ): Promise<void> {
   const order = [...KINDS].sort(() => random() - 0.5);
   let redisDone = false;
@@ -159,11 +170,15 @@ async function chaosLoop(
       kind = order[n] ?? KINDS[Math.floor(random() * KINDS.length)] ?? 'worker';
       const live = fleet.running(kind);
       const victim = live[Math.floor(random() * live.length)];
-      if (!victim) continue;
+      if (!victim) {
+        if (firstRound) n -= 1;
+        continue;
+      }
       fleet.processes.get(victim)?.kill('SIGKILL');
     }
     const event: ChaosEvent = { kind, at, recoveryMs: null };
     events.push(event);
+    if (kind === 'redis') onFirstRound();
     void waitForMore(fleet, runIds, before, 60_000).then((t) => {
       event.recoveryMs = t === null ? null : t - at;
     });

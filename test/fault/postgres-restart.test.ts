@@ -37,11 +37,14 @@ it.skipIf(restartsUnavailable !== null)(
     await restartPostgres();
     const statuses = await fleet.waitForRuns(ids, 60_000);
     expect([...statuses.values()]).toEqual(ids.map(() => 'SUCCESS'));
-    for (const [label, pid] of before) {
+    const gone = [...before].filter(([label, pid]) => {
       const proc = fleet.processes.get(label);
-      expect({ label, pid: proc?.pid, running: proc?.isRunning() }).toEqual({ label, pid, running: true });
-    }
-    expect(fleet.exits).toEqual([]);
+      return proc?.pid !== pid || !proc.isRunning();
+    });
+    // On failure: which process went, how it exited, and its last log lines.
+    const why = () => `${JSON.stringify(fleet.exits)}\n${fleet.logs(40)}`;
+    expect(gone, why()).toEqual([]);
+    expect(fleet.exits, why()).toEqual([]);
     expect(await findViolations(fleet.sql, ids)).toEqual([]);
   },
 );
