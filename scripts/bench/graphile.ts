@@ -98,6 +98,18 @@ export async function benchGraphile(opts: {
     }
   } finally {
     await sql.end({ timeout: 5 });
-    await withAdmin((admin) => admin`DROP DATABASE IF EXISTS ${admin(database)} WITH (FORCE)`);
+    await withAdmin(async (admin) => {
+      // runner.stop() can return before graphile-worker's own pool has closed its connections; a forced
+      // drop then terminates them and the pool emits an 'error' nobody listens to, which ends this
+      // process. So wait (up to 15 s: pg.Pool closes idle clients after 10 s) for them to close by themselves first.
+      const deadline = Date.now() + 15_000;
+      for (;;) {
+        const [row] = await admin<{ n: number }[]>`
+          SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = ${database}`;
+        if ((row?.n ?? 0) === 0 || Date.now() > deadline) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await admin`DROP DATABASE IF EXISTS ${admin(database)} WITH (FORCE)`;
+    });
   }
 }
