@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createSql } from '@relay/db';
+import { WaitForTimeoutError, waitFor } from '@relay/testing';
 import { Logger, makeWorkerUtils, run } from 'graphile-worker';
 import { BenchTimeoutError } from './errors.js';
 import { databaseUrl, withAdmin } from './fleet.js';
@@ -101,14 +102,18 @@ export async function benchGraphile(opts: {
     await withAdmin(async (admin) => {
       // runner.stop() can return before graphile-worker's own pool has closed its connections; a forced
       // drop then terminates them and the pool emits an 'error' nobody listens to, which ends this
-      // process. So wait (up to 15 s: pg.Pool closes idle clients after 10 s) for them to close by themselves first.
-      const deadline = Date.now() + 15_000;
-      for (;;) {
-        const [row] = await admin<{ n: number }[]>`
-          SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = ${database}`;
-        if ((row?.n ?? 0) === 0 || Date.now() > deadline) break;
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      // process. So wait (up to 15 s: pg.Pool closes idle clients after 10 s) for them to close first,
+      // and drop anyway after that.
+      await waitFor(
+        async () => {
+          const [row] = await admin<{ n: number }[]>`
+            SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = ${database}`;
+          return row?.n === 0;
+        },
+        { timeoutMs: 15_000 },
+      ).catch((err: unknown) => {
+        if (!(err instanceof WaitForTimeoutError)) throw err;
+      });
       await admin`DROP DATABASE IF EXISTS ${admin(database)} WITH (FORCE)`;
     });
   }

@@ -25,17 +25,21 @@ afterAll(async () => {
   await database.drop();
 });
 
+/** Ingest on this file's database and prefix, on a free port, with `env` on top. */
+function startOnAnyPort(env: Record<string, string> = {}) {
+  const config = loadConfig({
+    DATABASE_URL: database.url,
+    RELAY_PREFIX: prefix,
+    PORT: '0',
+    REDIS_URL: 'redis://127.0.0.1:6379',
+    ...env,
+  });
+  return startIngest(config, { logger: createLogger({ service: 'ingest', level: 'silent' }) });
+}
+
 describe('ingest over real HTTP', () => {
   it('startIngest listens on port 0, answers fetch, and stops cleanly', async () => {
-    const config = loadConfig({
-      DATABASE_URL: database.url,
-      RELAY_PREFIX: prefix,
-      PORT: '0',
-      REDIS_URL: 'redis://127.0.0.1:6379',
-    });
-    const service = await startIngest(config, {
-      logger: createLogger({ service: 'ingest', level: 'silent' }),
-    });
+    const service = await startOnAnyPort();
     expect(service.port).toBeGreaterThan(0);
     const applied = await fetch(`${service.url}/workflows`, {
       method: 'POST',
@@ -51,16 +55,7 @@ describe('ingest over real HTTP', () => {
   });
 
   it('reads bodies straight from the Node request: UTF-8 across chunks, a BOM, 413 with or without a length', async () => {
-    const config = loadConfig({
-      DATABASE_URL: database.url,
-      RELAY_PREFIX: prefix,
-      PORT: '0',
-      REDIS_URL: 'redis://127.0.0.1:6379',
-      RELAY_MAX_BODY_BYTES: String(256 * 1024),
-    });
-    const service = await startIngest(config, {
-      logger: createLogger({ service: 'ingest', level: 'silent' }),
-    });
+    const service = await startOnAnyPort({ RELAY_MAX_BODY_BYTES: String(256 * 1024) });
     try {
       const applied = await fetch(`${service.url}/workflows`, {
         method: 'POST',
