@@ -49,6 +49,7 @@ export { CHURNING_SERVICE_SEMI_SPACE_MB, SERVICE_MAX_OLD_SPACE_MB, serviceNodeOp
 export { instanceId } from './instance-id.js';
 export {
   installProcessGuards,
+  isConnectionLoss,
   type OnShutdownOptions,
   onShutdown,
   type ShutdownSignal,

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { isConnectionLoss } from './lifecycle.js';
 
 const FIXTURE = fileURLToPath(new URL('../test/fixtures/process-child.ts', import.meta.url));
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -119,6 +120,30 @@ describe('installProcessGuards', () => {
     const fatal = records.find((r) => r.msg === msg);
     expect(fatal).toMatchObject({ level: 'fatal', service: 'fixture', err: { type: 'Error', message } });
     expect(String((fatal?.err as { stack?: string } | undefined)?.stack)).toContain('process-child.ts');
+  });
+});
+
+describe('installProcessGuards and lost connections', () => {
+  it('logs a rejection that only says a connection was lost, and runs on', async () => {
+    const { code, records } = await startChild('connection-loss').finished;
+    expect(code).toBe(0);
+    expect(records.find((r) => r.level === 'warn')).toMatchObject({ err: { code: 'ECONNRESET' } });
+    expect(records.at(-1)).toMatchObject({ msg: 'still running' });
+  });
+
+  it.each([
+    [{ code: 'ECONNRESET' }, true],
+    [{ code: 'CONNECTION_CLOSED' }, true],
+    [{ code: '57P01' }, true],
+    [{ code: '57P03' }, true],
+    [{ code: '08006' }, true],
+    [{ code: '57014' }, false],
+    [{ code: '23505' }, false],
+    [new Error('plain'), false],
+    ['ECONNRESET', false],
+    [null, false],
+  ])('isConnectionLoss(%j) is %s', (reason, expected) => {
+    expect(isConnectionLoss(reason)).toBe(expected);
   });
 });
 

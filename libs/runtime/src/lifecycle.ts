@@ -55,13 +55,52 @@ export function onShutdown(
   };
 }
 
+// Socket errors of a peer that went away, and postgres.js's own codes for a closed connection.
+const CONNECTION_LOSS_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'EPIPE',
+  'ENOTCONN',
+  'ETIMEDOUT',
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+  'CONNECT_TIMEOUT',
+]);
+
+/**
+ * Whether `reason` says only that a database or Redis connection was lost: a socket error, a closed
+ * postgres.js connection, or a server refusing or ending sessions (SQLSTATE class 08, connection
+ * exception, and 57P01-57P03: shutting down, crashed, starting up).
+ */
+export function isConnectionLoss(reason: unknown): boolean {
+  if (typeof reason !== 'object' || reason === null) return false;
+  const code = (reason as { code?: unknown }).code;
+  if (typeof code !== 'string') return false;
+  return CONNECTION_LOSS_CODES.has(code) || code.startsWith('08') || /^57P0[123]$/.test(code);
+}
+
 /**
  * Makes a programming error fatal and visible: an unhandled rejection or uncaught exception is logged
  * at fatal with the error, then the process exits with code 1 (a supervisor restarts it) rather than
  * running on in an unknown state. Returns a function that removes the listeners.
+ *
+ * One kind of rejection is not ours and is only logged: a lost connection (see isConnectionLoss).
+ * postgres.js fetches array types as the first query of every new connection and drops that promise
+ * (porsager/postgres#1192, #1223), so a connection cut during its handshake (a Postgres restart)
+ * rejects it with nobody listening, and the same error fails the query that was waiting, which its
+ * caller handles. Exiting for it would turn every database restart into a service crash.
  */
 export function installProcessGuards(logger: Logger): () => void {
   const onRejection = (reason: unknown): void => {
+    if (isConnectionLoss(reason)) {
+      logger.warn(
+        { err: reason },
+        'connection lost in a promise nobody awaited (a driver internal); running on',
+      );
+      return;
+    }
     logger.fatal({ err: reason }, 'unhandled rejection');
     process.exit(1);
   };
