@@ -1,7 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createFreshDatabase, type FreshDatabase } from '../test/fresh-database.js';
-import { checkDatabase, createSql } from './client.js';
+import { checkDatabase, createKeyedSql, createSql } from './client.js';
 import { DatabaseUnavailableError } from './errors.js';
 
 let db: FreshDatabase;
@@ -37,6 +37,45 @@ describe('createSql', () => {
       expect(log).not.toHaveBeenCalled();
     } finally {
       log.mockRestore();
+    }
+  });
+});
+
+describe('createKeyedSql', () => {
+  // What a keyed statement looks like: a batch of ids against the primary key, plus a status check.
+  const plan = async (sql: ReturnType<typeof createSql>) => {
+    const conn = await sql.reserve();
+    try {
+      await conn.unsafe('DEALLOCATE ALL');
+      await conn.unsafe(
+        "PREPARE keyed_probe(text[]) AS SELECT id FROM keyed_rows WHERE id = ANY($1) AND status || '' = 'READY'",
+      );
+      const rows = await conn.unsafe<{ 'QUERY PLAN': string }[]>("EXPLAIN EXECUTE keyed_probe('{k1,k2}')");
+      return rows.map((r) => r['QUERY PLAN']).join('\n');
+    } finally {
+      conn.release();
+    }
+  };
+
+  it('plans once per statement, by key, even on a table that was empty and never analyzed', async () => {
+    await db.sql`CREATE TABLE keyed_rows (id text PRIMARY KEY, status text NOT NULL)`;
+    const keyed = createKeyedSql(db.url, { applicationName: 'relay-client-test', max: 1 });
+    const custom = createSql(db.url, { max: 1 });
+    try {
+      const [mode] = await keyed<[{ plans: string; seqscan: string }]>`
+        SELECT current_setting('plan_cache_mode') AS plans, current_setting('enable_seqscan') AS seqscan`;
+      expect(mode).toEqual({ plans: 'force_generic_plan', seqscan: 'off' });
+      // A generic plan keeps `$1`: it was made without the values, once, and is reused as the table grows.
+      const empty = await plan(keyed);
+      expect(empty).toContain('$1');
+      expect(empty).toContain('keyed_rows_pkey');
+      expect(empty).not.toContain('Seq Scan');
+      await db.sql`INSERT INTO keyed_rows SELECT 'k' || g, 'READY' FROM generate_series(1, 20000) g`;
+      expect(await plan(keyed)).toContain('keyed_rows_pkey');
+      // The main pool plans each execution with its values.
+      expect(await plan(custom)).not.toContain('$1');
+    } finally {
+      await Promise.all([keyed.end(), custom.end()]);
     }
   });
 });

@@ -1,4 +1,12 @@
-export { type CreateSqlOptions, checkDatabase, createSql, type Sql, type TransactionSql } from './client.js';
+export {
+  type CreateSqlOptions,
+  checkDatabase,
+  createKeyedSql,
+  createSql,
+  KEYED_BATCH_MAX,
+  type Sql,
+  type TransactionSql,
+} from './client.js';
 export {
   DatabaseUnavailableError,
   DbError,

@@ -1,4 +1,4 @@
-import type { Sql } from '@relay/db';
+import { KEYED_BATCH_MAX, type Sql } from '@relay/db';
 
 /** A task_run moved to QUEUED, with what its TaskQueued carries. */
 export interface QueuedTaskRun {
@@ -34,8 +34,11 @@ const toQueued = (r: QueuedRaw): QueuedTaskRun => ({
 /** The dispatcher's slice of writes: task_runs READY -> QUEUED. */
 export type DispatcherRepository = ReturnType<typeof createDispatcherRepository>;
 
-/** Creates the dispatcher's repository over a pool. */
-export function createDispatcherRepository(sql: Sql) {
+/**
+ * Creates the dispatcher's repository over a pool; `keyed` (see @relay/db's createKeyedSql) takes the
+ * small batches of the hot statement.
+ */
+export function createDispatcherRepository(sql: Sql, keyed: Sql = sql) {
   return {
     /**
      * READY -> QUEUED with `attempt += 1` for the given ids whose `ready_at` has passed (database clock)
@@ -53,7 +56,8 @@ export function createDispatcherRepository(sql: Sql) {
       // `t.status || ''` keeps it off idx_task_runs_ready_since too: with lagging statistics the planner
       // took that partial index for tiny and read every READY row (dead entries included) per batch.
       // workflow_version is set by ingest on every run; 1 only covers rows written before versioning.
-      const rows = await sql<QueuedRaw[]>`
+      const db = ids.length <= KEYED_BATCH_MAX ? keyed : sql;
+      const rows = await db<QueuedRaw[]>`
         UPDATE task_runs t
         SET status = 'QUEUED', attempt = t.attempt + 1, queued_at = now()
         WHERE t.id = ANY(${[...ids].sort()}::text[])

@@ -1,6 +1,6 @@
 import { createBus } from '@relay/bus';
 import { GROUPS, streamNames } from '@relay/contracts';
-import { checkDatabase, createSql, type Sql } from '@relay/db';
+import { checkDatabase, createKeyedSql, createSql, type Sql } from '@relay/db';
 import {
   checkRedis,
   closeRedis,
@@ -46,11 +46,12 @@ export async function startDispatcher(
   const logger =
     deps.logger ?? createLogger({ service: 'dispatcher', level: config.LOG_LEVEL, instance: consumerName });
   const sql = deps.sql ?? createSql(config.DATABASE_URL, { applicationName: 'relay-dispatcher' });
+  const keyed = deps.sql ?? createKeyedSql(config.DATABASE_URL, { applicationName: 'relay-dispatcher' });
   const redis = deps.redis ?? createRedis(config.REDIS_URL, { logger, name: 'dispatcher' });
   const registry = deps.registry ?? createMetricsRegistry('dispatcher');
   const names = streamNames(config.RELAY_PREFIX);
 
-  const repo = createDispatcherRepository(sql);
+  const repo = createDispatcherRepository(sql, keyed);
   const bus = createBus({
     redis,
     redisUrl: config.REDIS_URL,
@@ -108,7 +109,7 @@ export async function startDispatcher(
       await bus.close();
       await health.close();
       if (!deps.redis) await closeRedis(redis);
-      if (!deps.sql) await sql.end({ timeout: 5 });
+      if (!deps.sql) await Promise.all([sql.end({ timeout: 5 }), keyed.end({ timeout: 5 })]);
       logger.info('dispatcher stopped');
     },
   };

@@ -87,6 +87,8 @@ export interface PromotedTaskRun extends ReadyTaskRun {
 /** Rows per statement for writes and reads whose size follows a workflow's width (default {@link DEFAULT_CHUNK_ROWS}). */
 export interface SchedulerRepositoryOptions {
   chunkRows?: number;
+  /** Pool for the one-statement success path, which only takes small batches (@relay/db's createKeyedSql). */
+  keyed?: Sql;
 }
 
 /** Default rows per statement: a 100,000-task fan-out moves in 20 statements, never 100,000 rows at once. */
@@ -163,6 +165,7 @@ export type SchedulerRepository = ReturnType<typeof createSchedulerRepository>;
 /** Creates the scheduler's repository over a pool. */
 export function createSchedulerRepository(sql: Sql, options: SchedulerRepositoryOptions = {}) {
   const chunkRows = options.chunkRows ?? DEFAULT_CHUNK_ROWS;
+  const keyed = options.keyed ?? sql;
   // The two writes of a success both paths apply. Each reads its inputs under fixed aliases: `d(met,
   // requires_approval)` for a dependent (needs met now, 1 when it waits for approval), `c(n)` for a run
   // (tasks done now).
@@ -512,7 +515,7 @@ export function createSchedulerRepository(sql: Sql, options: SchedulerRepository
     }> {
       const sorted = [...successes].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
       const ids = sorted.map((s) => s.id);
-      const rows = await sql<{ k: 'M' | 'P' | 'F'; id: string; a: string; b: string | null }[]>`
+      const rows = await keyed<{ k: 'M' | 'P' | 'F'; id: string; a: string; b: string | null }[]>`
         WITH marked AS (
           UPDATE task_runs t SET propagated_at = now()
           FROM unnest(${ids}::text[], ${sorted.map((s) => s.version)}::int[]) AS e(id, version),

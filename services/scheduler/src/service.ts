@@ -1,6 +1,6 @@
 import { createBus } from '@relay/bus';
 import { GROUPS, streamNames } from '@relay/contracts';
-import { checkDatabase, createSql, type Sql } from '@relay/db';
+import { checkDatabase, createKeyedSql, createSql, type Sql } from '@relay/db';
 import {
   checkRedis,
   closeRedis,
@@ -47,10 +47,11 @@ export async function startScheduler(
   const logger =
     deps.logger ?? createLogger({ service: 'scheduler', level: config.LOG_LEVEL, instance: consumerName });
   const sql = deps.sql ?? createSql(config.DATABASE_URL, { applicationName: 'relay-scheduler' });
+  const keyed = deps.sql ?? createKeyedSql(config.DATABASE_URL, { applicationName: 'relay-scheduler' });
   const redis = deps.redis ?? createRedis(config.REDIS_URL, { logger, name: 'scheduler' });
   const registry = deps.registry ?? createMetricsRegistry('scheduler');
 
-  const repo = createSchedulerRepository(sql);
+  const repo = createSchedulerRepository(sql, { keyed });
   const definitions = createDefinitionCache((keys) => repo.loadDefinitions(keys), {
     maxTasks: config.SCHEDULER_DEFINITION_CACHE_TASKS,
   });
@@ -91,7 +92,7 @@ export async function startScheduler(
       await bus.close();
       await health.close();
       if (!deps.redis) await closeRedis(redis);
-      if (!deps.sql) await sql.end({ timeout: 5 });
+      if (!deps.sql) await Promise.all([sql.end({ timeout: 5 }), keyed.end({ timeout: 5 })]);
       logger.info('scheduler stopped');
     },
   };

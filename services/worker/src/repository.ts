@@ -1,4 +1,4 @@
-import type { Sql } from '@relay/db';
+import { KEYED_BATCH_MAX, type Sql } from '@relay/db';
 import type { JsonValue } from '@relay/template';
 import type { TaskDefinition } from '@relay/workflow';
 
@@ -62,8 +62,12 @@ const ids = (keys: readonly AttemptKey[]) => keys.map((k) => k.id);
 /** The worker's slice of writes: task_runs QUEUED -> RUNNING -> SUCCESS | FAILED, RUNNING -> READY (hand-back). */
 export type WorkerRepository = ReturnType<typeof createWorkerRepository>;
 
-/** Creates the worker's repository over a pool. */
-export function createWorkerRepository(sql: Sql) {
+/**
+ * Creates the worker's repository over a pool; `keyed` (see @relay/db's createKeyedSql) takes the small
+ * batches of the claim and the result writes, which sit on a chain step's critical path.
+ */
+export function createWorkerRepository(sql: Sql, keyed: Sql = sql) {
+  const pick = (n: number) => (n <= KEYED_BATCH_MAX ? keyed : sql);
   return {
     /**
      * QUEUED -> RUNNING for the given (id, attempt) pairs, held by `workerId`. One statement; row locks
@@ -72,7 +76,7 @@ export function createWorkerRepository(sql: Sql) {
      */
     async claimTaskRuns(workerId: string, keys: readonly AttemptKey[]): Promise<AttemptKey[]> {
       if (keys.length === 0) return [];
-      return sql<AttemptKey[]>`
+      return pick(keys.length)<AttemptKey[]>`
         WITH k AS (SELECT ${byId(
           keys,
           (k) => k.id,
@@ -157,7 +161,7 @@ export function createWorkerRepository(sql: Sql) {
     async completeSucceeded(workerId: string, writes: readonly SuccessWrite[]): Promise<string[]> {
       if (writes.length === 0) return [];
       // The attempt history row is written by the same statement (one round trip).
-      const rows = await sql<{ id: string }[]>`
+      const rows = await pick(writes.length)<{ id: string }[]>`
         WITH k AS (SELECT ${byId(
           writes,
           (w) => w.id,
@@ -187,7 +191,7 @@ export function createWorkerRepository(sql: Sql) {
     async completeFailed(workerId: string, writes: readonly FailureWrite[]): Promise<string[]> {
       if (writes.length === 0) return [];
       // retryable is bound as 1/0/-1 (-1 = unknown): boolean arrays bind as scalars.
-      const rows = await sql<{ id: string }[]>`
+      const rows = await pick(writes.length)<{ id: string }[]>`
         WITH k AS (
           SELECT ${byId(
             writes,

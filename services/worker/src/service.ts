@@ -1,4 +1,4 @@
-import { checkDatabase, createSql, type Sql } from '@relay/db';
+import { checkDatabase, createKeyedSql, createSql, type Sql } from '@relay/db';
 import {
   checkRedis,
   closeRedis,
@@ -44,6 +44,7 @@ export async function startWorker(
   const logger =
     deps.logger ?? createLogger({ service: 'worker', level: config.LOG_LEVEL, instance: workerId });
   const sql = deps.sql ?? createSql(config.DATABASE_URL, { applicationName: 'relay-worker' });
+  const keyedSql = deps.sql ?? createKeyedSql(config.DATABASE_URL, { applicationName: 'relay-worker' });
   const redis = deps.redis ?? createRedis(config.REDIS_URL, { logger, name: 'worker' });
   const registry = deps.registry ?? createMetricsRegistry('worker');
   const worker = createWorker({
@@ -60,6 +61,7 @@ export async function startWorker(
     logger,
     workerId,
     sql,
+    keyedSql,
     redis,
     env: {},
   });
@@ -77,7 +79,7 @@ export async function startWorker(
       await worker.stop();
       await health.close();
       if (!deps.redis) await closeRedis(redis);
-      if (!deps.sql) await sql.end({ timeout: 5 });
+      if (!deps.sql) await Promise.all([sql.end({ timeout: 5 }), keyedSql.end({ timeout: 5 })]);
     },
   };
 }

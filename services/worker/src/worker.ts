@@ -1,6 +1,6 @@
 import { type Bus, type Consumer, createBus } from '@relay/bus';
 import { GROUPS, streamNames } from '@relay/contracts';
-import { createSql, type Sql } from '@relay/db';
+import { createKeyedSql, createSql, type Sql } from '@relay/db';
 import {
   closeRedis,
   createLogger,
@@ -45,6 +45,8 @@ export interface WorkerOptions {
   streamMaxLen?: number;
   /** Clients to use instead of creating (and owning) them. */
   sql?: Sql;
+  /** Pool for small keyed batches (@relay/db's createKeyedSql); default `sql` when that is given, else one of its own. */
+  keyedSql?: Sql;
   redis?: Redis;
   /** Environment the defaults are read from; default process.env. */
   env?: Env;
@@ -104,6 +106,7 @@ export function createWorker(opts: WorkerOptions = {}): Worker {
   let executing = 0;
   let active = 0;
   let sql: Sql | undefined;
+  let keyed: Sql | undefined;
   let redis: Redis | undefined;
   let bus: Bus | undefined;
   let completer: Completer | undefined;
@@ -249,9 +252,11 @@ export function createWorker(opts: WorkerOptions = {}): Worker {
     async start() {
       if (state !== 'new') throw new Error(`worker ${workerId} cannot start: it is ${state}`);
       state = 'running';
-      sql = opts.sql ?? createSql(opts.databaseUrl ?? env.DATABASE_URL, { applicationName: 'relay-worker' });
+      const databaseUrl = opts.databaseUrl ?? env.DATABASE_URL;
+      sql = opts.sql ?? createSql(databaseUrl, { applicationName: 'relay-worker' });
+      keyed = opts.keyedSql ?? opts.sql ?? createKeyedSql(databaseUrl, { applicationName: 'relay-worker' });
       redis = opts.redis ?? createRedis(redisUrl, { logger, name: 'worker' });
-      const repo = createWorkerRepository(sql);
+      const repo = createWorkerRepository(sql, keyed);
       const b = createBus({
         redis,
         redisUrl,
@@ -356,6 +361,7 @@ export function createWorker(opts: WorkerOptions = {}): Worker {
       await bus?.close();
       if (!opts.redis && redis) await closeRedis(redis);
       if (!opts.sql && sql) await sql.end({ timeout: 5 });
+      if (!opts.keyedSql && !opts.sql && keyed) await keyed.end({ timeout: 5 });
       state = 'stopped';
       logger.info({ workerId }, 'worker stopped');
     },
