@@ -7,6 +7,8 @@ import { type Percentiles, stepGaps, summarize } from './stats.js';
 /** BullMQ results: FlowProducer trees throughput and a nested-flow chain's step latency. */
 export interface BullResult {
   trees: { tasks: number; seconds: number; tasksPerSec: number };
+  /** The warm-up pass of the same trees (the first on these workers). */
+  warmTrees: { tasksPerSec: number };
   chain: Percentiles;
 }
 
@@ -70,34 +72,44 @@ export async function benchBullmq(opts: {
     }
     return queue;
   };
-  try {
-    // Warm-up (connections, Lua scripts loaded) on its own queue.
-    open('warm');
-    await flow.addBulk(Array.from({ length: 5 }, (_, n) => tree('warm', n)));
-    await waitCount(() => completed, 50, opts.timeoutMs, 'warm-up');
-
-    const treesQueue = open('trees');
+  const treeJobs = opts.trees * 10;
+  /** Runs the trees on queue `name`; returns the seconds from the first job added to the last finished. */
+  const runTrees = async (name: string): Promise<number> => {
+    const queue = open(name);
     completed = 0;
-    await flow.addBulk(Array.from({ length: opts.trees }, (_, n) => tree('trees', n)));
-    const treeJobs = opts.trees * 10;
-    await waitCount(() => completed, treeJobs, opts.timeoutMs, 'trees');
-    const jobs = (await treesQueue.getJobs(['completed'], 0, -1)) as Job[];
+    await flow.addBulk(Array.from({ length: opts.trees }, (_, n) => tree(name, n)));
+    await waitCount(() => completed, treeJobs, opts.timeoutMs, name);
+    const jobs = (await queue.getJobs(['completed'], 0, -1)) as Job[];
     const first = Math.min(...jobs.map((j) => j.timestamp));
     const last = Math.max(...jobs.map((j) => j.finishedOn ?? Number.NaN));
-    const seconds = (last - first) / 1000;
-
-    const chainQueue = open('chain');
+    return (last - first) / 1000;
+  };
+  /** Runs the nested-flow chain on queue `name`; returns its jobs by step. */
+  const runChain = async (name: string): Promise<Job[]> => {
+    const queue = open(name);
     completed = 0;
-    await flow.add(chain('chain', opts.chainLength));
-    await waitCount(() => completed, opts.chainLength, opts.timeoutMs, 'chain');
-    const steps = ((await chainQueue.getJobs(['completed'], 0, -1)) as Job[]).sort(
+    await flow.add(chain(name, opts.chainLength));
+    await waitCount(() => completed, opts.chainLength, opts.timeoutMs, name);
+    return ((await queue.getJobs(['completed'], 0, -1)) as Job[]).sort(
       (a, b) => (a.data.step as number) - (b.data.step as number),
     );
+  };
+  try {
+    // Warm-up, as Relay's: each shape once at the measured size (connections, Lua scripts, JIT), on
+    // queues of their own.
+    const warmSeconds = await runTrees('warm-trees');
+    await runChain('warm-chain');
+    const seconds = await runTrees('trees');
+    const steps = await runChain('chain');
     const gaps = stepGaps(
       steps.map((j) => j.finishedOn ?? Number.NaN),
       steps.map((j) => j.processedOn ?? Number.NaN),
     );
-    return { trees: { tasks: treeJobs, seconds, tasksPerSec: treeJobs / seconds }, chain: summarize(gaps) };
+    return {
+      trees: { tasks: treeJobs, seconds, tasksPerSec: treeJobs / seconds },
+      warmTrees: { tasksPerSec: treeJobs / warmSeconds },
+      chain: summarize(gaps),
+    };
   } finally {
     await Promise.all(workers.map((w) => w.close()));
     for (const queue of queues.values()) {

@@ -66,11 +66,14 @@ async function main(): Promise<void> {
   const timeout = (tasks: number) => 60_000 + tasks * 5;
   let data: Omit<BenchData, 'bull' | 'graphile' | 'totalSeconds'>;
   try {
-    // Each shape once, small, as the peers warm up theirs (BullMQ: 5 trees; graphile-worker: 200 jobs).
+    // Each shape once at the measured size (the fan-out at the smallest width), as the peers warm up
+    // theirs: connections opened, plans and JIT warm. A warm-up pass's figure is reported beside the
+    // measured one: it is what a fleet fresh from start does.
+    let manyRunsWarm: BenchData['manyRunsWarm'] = 'not run';
     await attempt('warm-up', async () => {
-      await relay.fanout(100, { timeoutMs: 60_000 });
-      await relay.chain(5, 60_000);
-      await relay.manyRuns(20, 60_000);
+      await relay.fanout(Math.min(...sizes.scale), { timeoutMs: 60_000 });
+      await relay.chain(sizes.chain, timeout(sizes.chain * 20));
+      manyRunsWarm = await relay.manyRuns(sizes.manyRuns, timeout(sizes.manyRuns * 10));
     });
     const chain = await attempt(`chain ${sizes.chain}`, () =>
       relay.chain(sizes.chain, timeout(sizes.chain * 20)),
@@ -106,6 +109,7 @@ async function main(): Promise<void> {
       workers: { count: WORKERS, concurrency: CONCURRENCY },
       fanout,
       manyRuns,
+      manyRunsWarm,
       chain,
       scale,
       idle,

@@ -25,6 +25,8 @@ export interface BenchData {
   workers: { count: number; concurrency: number };
   fanout: Throughput | string;
   manyRuns: (Throughput & { startSeconds: number }) | string;
+  /** The warm-up pass of many-runs (same size, the first on the fleet). */
+  manyRunsWarm: (Throughput & { startSeconds: number }) | string;
   chain: (Percentiles & { runSeconds: number; inTask: Percentiles }) | string;
   scale: { size: number; result: Throughput | string }[];
   idle: IdleResult | string;
@@ -290,7 +292,7 @@ export function renderReport(d: BenchData): string {
   out.push('');
   if (ok(d.manyRuns)) {
     out.push(
-      `many-runs: ${d.sizes.manyRuns} runs started concurrently through POST /workflows/:id/runs (one HTTP request each, over a keep-alive pool of ${API_SOCKETS} connections) in ${fmt(d.manyRuns.startSeconds, 2)} s; ${d.manyRuns.tasks} tasks from the first run's started_at to the last run's finished_at in ${fmt(d.manyRuns.seconds, 2)} s. BullMQ: ${d.peerSizes.trees} FlowProducer trees (1+3+6 jobs, addBulk), first job's timestamp to last finishedOn.`,
+      `many-runs: ${d.sizes.manyRuns} runs started concurrently through POST /workflows/:id/runs (one HTTP request each, over a keep-alive pool of ${API_SOCKETS} connections) in ${fmt(d.manyRuns.startSeconds, 2)} s; ${d.manyRuns.tasks} tasks from the first run's started_at to the last run's finished_at in ${fmt(d.manyRuns.seconds, 2)} s. BullMQ: ${d.peerSizes.trees} FlowProducer trees (1+3+6 jobs, addBulk), first job's timestamp to last finishedOn. Every system ran each shape once at the measured size first, as a warm-up; those first passes ran at ${ok(d.manyRunsWarm) ? fmt(d.manyRunsWarm.tasksPerSec, 0) : 'n/a'} tasks/s (Relay) and ${ok(d.bull) ? fmt(d.bull.warmTrees.tasksPerSec, 0) : 'n/a'} (BullMQ)${ok(d.graphile) ? `; graphile-worker's first ${d.peerSizes.jobs} jobs ran at ${fmt(d.graphile.warmJobs.jobsPerSec, 0)} jobs/s` : ''}.`,
     );
     out.push('');
   }
