@@ -110,6 +110,12 @@ export const COLUMN_WRITERS: Readonly<Record<string, readonly ColumnWrite[]>> = 
   ],
   'runs.reconciled_at': [{ service: 'reaper', when: "the reconciler re-published the run's lost event" }],
 
+  'events.id': [{ service: 'ingest', when: 'POST /events with an id, once per id' }],
+  'events.type': [{ service: 'ingest', when: 'POST /events with an id' }],
+  'events.payload': [{ service: 'ingest', when: 'POST /events with an id' }],
+  'events.run_ids': [{ service: 'ingest', when: 'POST /events with an id: the runs it started' }],
+  'events.received_at': [{ service: 'ingest', when: 'insert (default now())' }],
+
   'task_attempts.task_run_id': [
     { service: 'worker', when: 'RUNNING -> SUCCESS / FAILED / READY (hand-back), same statement' },
     { service: 'reaper', when: 'RUNNING -> READY / FAILED (stale heartbeat), same statement' },

@@ -98,6 +98,27 @@ tasks:
     await expectSound(runId);
   });
 
+  it('runs the workflows subscribed to an event sent to POST /events, its payload as their input', async () => {
+    await fleet.applyYaml(`
+id: on-order
+on: { event: order.placed }
+tasks:
+  greet: { type: shell, with: { command: "echo order \${{ input.orderId }}" } }
+`);
+    const res = await fleet.api<{ runs: string[] }>('POST', '/events', {
+      type: 'order.placed',
+      id: 'e2e-order-1',
+      payload: { orderId: 17 },
+    });
+    expect(res.status).toBe(202);
+    const { runs } = res.body;
+    expect(runs).toHaveLength(1);
+    const run = await fleet.waitForRun(runs[0] as string);
+    expect(run.status).toBe('SUCCESS');
+    expect(run.tasks.map((t) => [t.taskId, t.output])).toEqual([['greet', 'order 17']]);
+    await expectSound(runs[0] as string);
+  });
+
   it('retries a failing task after its backoff and succeeds', async () => {
     await fleet.applyYaml(`
 id: flaky

@@ -5,6 +5,7 @@ import { ApiError, NotFoundError } from './errors.js';
 import { requireBearerToken } from './middleware/auth.js';
 import { limitBody } from './middleware/body.js';
 import { recordHttpMetrics } from './middleware/metrics.js';
+import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { runRoutes } from './routes/runs.js';
 import { workflowRoutes } from './routes/workflows.js';
@@ -12,7 +13,7 @@ import { workflowRoutes } from './routes/workflows.js';
 export type { AppDeps, ReadinessCheck } from './deps.js';
 
 /**
- * The ingest HTTP API (SPEC section 5, without POST /events): metrics -> auth -> body limit -> routes.
+ * The ingest HTTP API (SPEC section 5): metrics -> auth -> body limit -> routes.
  * Every error becomes `{"error": {"code", "message", "details"?}}` in `onError`; unknown routes are 404.
  */
 export function createApp(deps: AppDeps): Hono {
@@ -25,6 +26,7 @@ export function createApp(deps: AppDeps): Hono {
   app.route('/', healthRoutes(deps));
   app.route('/workflows', workflowRoutes(deps));
   app.route('/', runRoutes(deps));
+  app.route('/', eventRoutes(deps));
 
   app.notFound((c) =>
     respondWithError(new NotFoundError(`no route for ${c.req.method} ${c.req.path}`), c, deps),

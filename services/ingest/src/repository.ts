@@ -69,8 +69,26 @@ export type DecisionTarget =
   | { kind: 'missing-task' }
   | { kind: 'found'; runStatus: RunStatus; taskStatus: string | null };
 
-/** The ingest slice of Postgres: workflows, workflow_versions, tasks, dependencies, runs (insert, cancel). */
+/** A run an event started, with what its RunStarted carries. */
+export interface EventRun {
+  id: string;
+  workflowId: string;
+  workflowVersion: number;
+}
+
+/**
+ * What POST /events did: the runs it started now, or, for an id received before with the same type and
+ * payload, the runs it started then (with those still waiting for their RunStarted to be applied), or a
+ * conflict when that id came with another type or payload.
+ */
+export type EventOutcome =
+  | { kind: 'started'; runs: EventRun[] }
+  | { kind: 'replayed'; runIds: string[]; unannounced: EventRun[] }
+  | { kind: 'conflict' };
+
+/** The ingest slice of Postgres: workflows, workflow_versions, tasks, dependencies, runs (insert, cancel), events. */
 export interface Repository {
+  startEventRuns(event: { id?: string; type: string; payloadJson: string }): Promise<EventOutcome>;
   applyWorkflow(definition: WorkflowDefinition): Promise<{ status: ApplyStatus; version: number }>;
   listWorkflows(): Promise<WorkflowListItem[]>;
   findWorkflow(id: string): Promise<WorkflowRecord | null>;
@@ -167,6 +185,48 @@ export function createRepository(sql: Sql, options: { timeoutMs: number }): Repo
           RETURNING id, workflow_version AS "workflowVersion"`;
         return new Map(rows.map((row) => [row.id, row.workflowVersion]));
       }),
+
+    // One transaction: the event's id is claimed (a concurrent request with the same id waits on it and
+    // then replays), and every workflow whose current definition has `on.event = type` gets a run pinned
+    // to that version, with the payload as its input. The run ids are stored with the event.
+    // The payload is bound as text and cast (`::text::jsonb`): a jsonb-typed parameter would be
+    // JSON-encoded again, into a JSON string.
+    startEventRuns: ({ id, type, payloadJson }) =>
+      bounded(() =>
+        sql.begin(async (tx): Promise<EventOutcome> => {
+          if (id !== undefined) {
+            const claimed = await tx`
+              INSERT INTO events (id, type, payload, run_ids)
+              VALUES (${id}, ${type}, ${payloadJson}::text::jsonb, '{}')
+              ON CONFLICT (id) DO NOTHING
+              RETURNING id`;
+            if (claimed.length === 0) {
+              const [prior] = await tx<{ same: boolean; run_ids: string[] }[]>`
+                SELECT type = ${type} AND payload = ${payloadJson}::text::jsonb AS same, run_ids
+                FROM events WHERE id = ${id}`;
+              if (!prior?.same) return { kind: 'conflict' };
+              const unannounced = await tx<EventRun[]>`
+                SELECT id, workflow_id AS "workflowId", workflow_version AS "workflowVersion"
+                FROM runs
+                WHERE id = ANY(${prior.run_ids}::text[]) AND status = 'RUNNING' AND remaining_tasks IS NULL
+                ORDER BY workflow_id`;
+              return { kind: 'replayed', runIds: prior.run_ids, unannounced: [...unannounced] };
+            }
+          }
+          const runs = await tx<EventRun[]>`
+            INSERT INTO runs (id, workflow_id, status, input, workflow_version)
+            SELECT gen_random_uuid()::text, w.id, 'RUNNING', ${payloadJson}::text::jsonb, w.version
+            FROM workflows w
+            WHERE w.definition -> 'on' ->> 'event' = ${type}
+            ORDER BY w.id
+            RETURNING id, workflow_id AS "workflowId", workflow_version AS "workflowVersion"`;
+          const started = [...runs].sort((a, b) => (a.workflowId < b.workflowId ? -1 : 1));
+          if (id !== undefined) {
+            await tx`UPDATE events SET run_ids = ${started.map((r) => r.id)}::text[] WHERE id = ${id}`;
+          }
+          return { kind: 'started', runs: started };
+        }),
+      ),
 
     // Newest first (started_at DESC, then id for a stable order), filtered, at most `limit` rows.
     listRuns: ({ workflowId, status, limit }) =>
