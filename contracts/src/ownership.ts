@@ -9,11 +9,13 @@ export interface ColumnWrite {
 const INGEST_APPLY = 'apply (POST /workflows)';
 const INGEST_RUN = 'insert (POST /workflows/:id/runs, POST /events)';
 const SCHEDULER_CREATE = 'create the task runs on RunStarted';
+const SCHEDULER_TICK = 'insert for an on.schedule tick it claimed';
 
 /**
  * Who writes each `table.column` of infra/migrations. A column has one writer, except
- * `runs.status` (ingest inserts, the scheduler finishes) and the task_runs columns that follow
- * the task run lifecycle, where each writer owns the transitions listed.
+ * `runs.status` (ingest inserts, the scheduler finishes), the columns of a run's insert (ingest for the
+ * API and events, the scheduler for on.schedule ticks) and the task_runs columns that follow the task
+ * run lifecycle, where each writer owns the transitions listed.
  */
 export const COLUMN_WRITERS: Readonly<Record<string, readonly ColumnWrite[]>> = {
   'workflows.id': [{ service: 'ingest', when: INGEST_APPLY }],
@@ -39,16 +41,32 @@ export const COLUMN_WRITERS: Readonly<Record<string, readonly ColumnWrite[]>> = 
   'dependencies.task_id': [{ service: 'ingest', when: INGEST_APPLY }],
   'dependencies.depends_on_task_id': [{ service: 'ingest', when: INGEST_APPLY }],
 
-  'runs.id': [{ service: 'ingest', when: INGEST_RUN }],
-  'runs.workflow_id': [{ service: 'ingest', when: INGEST_RUN }],
+  'runs.id': [
+    { service: 'ingest', when: INGEST_RUN },
+    { service: 'scheduler', when: SCHEDULER_TICK },
+  ],
+  'runs.workflow_id': [
+    { service: 'ingest', when: INGEST_RUN },
+    { service: 'scheduler', when: SCHEDULER_TICK },
+  ],
   'runs.status': [
     { service: 'ingest', when: 'insert as RUNNING' },
+    { service: 'scheduler', when: `${SCHEDULER_TICK}, as RUNNING` },
     { service: 'scheduler', when: 'RUNNING -> SUCCESS | FAILED | CANCELLED' },
   ],
-  'runs.input': [{ service: 'ingest', when: INGEST_RUN }],
-  'runs.started_at': [{ service: 'ingest', when: 'insert (default now())' }],
+  'runs.input': [
+    { service: 'ingest', when: INGEST_RUN },
+    { service: 'scheduler', when: `${SCHEDULER_TICK}: {"scheduledAt": tick}` },
+  ],
+  'runs.started_at': [
+    { service: 'ingest', when: 'insert (default now())' },
+    { service: 'scheduler', when: `${SCHEDULER_TICK} (default now())` },
+  ],
   'runs.finished_at': [{ service: 'scheduler', when: 'when the run finishes' }],
-  'runs.workflow_version': [{ service: 'ingest', when: `${INGEST_RUN}: the version it pins` }],
+  'runs.workflow_version': [
+    { service: 'ingest', when: `${INGEST_RUN}: the version it pins` },
+    { service: 'scheduler', when: `${SCHEDULER_TICK}: the current version` },
+  ],
   'runs.remaining_tasks': [
     { service: 'scheduler', when: 'set on RunStarted, -1 per task success (guarded by propagated_at)' },
   ],
@@ -109,6 +127,11 @@ export const COLUMN_WRITERS: Readonly<Record<string, readonly ColumnWrite[]>> = 
     { service: 'reaper', when: "the reconciler re-published the row's lost event" },
   ],
   'runs.reconciled_at': [{ service: 'reaper', when: "the reconciler re-published the run's lost event" }],
+
+  'schedule_ticks.workflow_id': [{ service: 'scheduler', when: 'claims an on.schedule tick, once per tick' }],
+  'schedule_ticks.tick_at': [{ service: 'scheduler', when: 'claims an on.schedule tick' }],
+  'schedule_ticks.run_id': [{ service: 'scheduler', when: 'claims an on.schedule tick: the run it starts' }],
+  'schedule_ticks.claimed_at': [{ service: 'scheduler', when: 'insert (default now())' }],
 
   'events.id': [{ service: 'ingest', when: 'POST /events with an id, once per id' }],
   'events.type': [{ service: 'ingest', when: 'POST /events with an id' }],

@@ -87,8 +87,14 @@ describe('COLUMN_WRITERS', () => {
       .map(([column]) => column)
       .sort();
     // task_attempts: the history row is written by the statement that ends the attempt (worker or reaper).
+    // runs: inserted by ingest (API, events) and by the scheduler (on.schedule ticks).
     expect(shared).toEqual([
+      'runs.id',
+      'runs.input',
+      'runs.started_at',
       'runs.status',
+      'runs.workflow_id',
+      'runs.workflow_version',
       'task_attempts.attempt',
       'task_attempts.error',
       'task_attempts.finished_at',

@@ -60,6 +60,8 @@ const COLUMNS_CURRENT: Record<string, number> = {
   runs: 11,
   task_runs: 23,
   task_attempts: 7,
+  events: 5,
+  schedule_ticks: 4,
 };
 
 /**

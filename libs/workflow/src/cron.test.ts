@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkCron } from './cron.js';
+import { checkCron, nextCronTick, parseCron } from './cron.js';
 
 describe('checkCron', () => {
   it.each([
@@ -39,5 +39,64 @@ describe('checkCron', () => {
     ['? * * * *', 'invalid minute "?" (allowed 0-59)'],
   ])('rejects %j', (expression, reason) => {
     expect(checkCron(expression)).toBe(reason);
+  });
+});
+
+describe('parseCron and nextCronTick (UTC)', () => {
+  const at = (iso: string) => Date.parse(iso);
+  const next = (expression: string, after: string) => {
+    const tick = nextCronTick(parseCron(expression), at(after));
+    return tick === null ? null : new Date(tick).toISOString();
+  };
+
+  it.each([
+    ['* * * * *', '2026-11-28T10:07:30.000Z', '2026-11-28T10:08:00.000Z'],
+    ['* * * * *', '2026-11-28T10:07:00.000Z', '2026-11-28T10:08:00.000Z'],
+    ['*/15 * * * *', '2026-11-28T10:07:00.000Z', '2026-11-28T10:15:00.000Z'],
+    ['*/15 * * * *', '2026-11-28T10:45:00.000Z', '2026-11-28T11:00:00.000Z'],
+    ['5/20 * * * *', '2026-11-28T10:26:00.000Z', '2026-11-28T10:45:00.000Z'],
+    ['0 9 * * 1-5', '2026-11-28T10:00:00.000Z', '2026-11-30T09:00:00.000Z'],
+    ['0 0 1 * *', '2026-12-15T00:00:00.000Z', '2027-01-01T00:00:00.000Z'],
+    ['30 23 31 dec *', '2026-01-01T00:00:00.000Z', '2026-12-31T23:30:00.000Z'],
+    ['0 12 * * sun', '2026-11-28T13:00:00.000Z', '2026-11-29T12:00:00.000Z'],
+    ['0 12 * * 7', '2026-11-28T13:00:00.000Z', '2026-11-29T12:00:00.000Z'],
+    // Both day fields restricted: either matches (the 1st, or any Monday).
+    ['0 0 1 * mon', '2026-11-28T00:00:00.000Z', '2026-11-30T00:00:00.000Z'],
+    ['0 0 29 2 *', '2026-03-01T00:00:00.000Z', '2028-02-29T00:00:00.000Z'],
+    ['0,30 8-9 * * *', '2026-11-28T08:30:00.000Z', '2026-11-28T09:00:00.000Z'],
+  ])('%j after %s is %s', (expression, after, expected) => {
+    expect(next(expression, after)).toBe(expected);
+  });
+
+  it('returns null for an expression that never fires', () => {
+    expect(next('0 0 31 2 *', '2026-01-01T00:00:00.000Z')).toBeNull();
+  });
+
+  it('throws checkCron’s reason for an invalid expression', () => {
+    expect(() => parseCron('60 * * * *')).toThrow('invalid minute "60" (allowed 0-59)');
+  });
+
+  it('visits every tick of a busy expression in order', () => {
+    const schedule = parseCron('*/7 */5 * * *');
+    let t = at('2026-11-28T00:00:00.000Z') - 1;
+    const ticks: string[] = [];
+    for (let i = 0; i < 12; i += 1) {
+      t = nextCronTick(schedule, t) as number;
+      ticks.push(new Date(t).toISOString().slice(11, 16));
+    }
+    expect(ticks).toEqual([
+      '00:00',
+      '00:07',
+      '00:14',
+      '00:21',
+      '00:28',
+      '00:35',
+      '00:42',
+      '00:49',
+      '00:56',
+      '05:00',
+      '05:07',
+      '05:14',
+    ]);
   });
 });

@@ -62,3 +62,100 @@ export function checkCron(expression: string): string | null {
   }
   return null;
 }
+
+/** A parsed cron expression: the allowed values of each field (UTC). */
+export interface CronSchedule {
+  minutes: ReadonlySet<number>;
+  hours: ReadonlySet<number>;
+  daysOfMonth: ReadonlySet<number>;
+  months: ReadonlySet<number>;
+  /** 0-6, Sunday = 0 (7 is folded into 0). */
+  daysOfWeek: ReadonlySet<number>;
+  /** Whether the day-of-month / day-of-week field is `*` (Vixie cron: when both are restricted, either matches). */
+  anyDayOfMonth: boolean;
+  anyDayOfWeek: boolean;
+}
+
+function expandItem(item: string, field: Field, into: Set<number>): void {
+  const [range = '', stepText] = item.split('/');
+  const step = stepText === undefined ? 1 : Number(stepText);
+  let low = field.min;
+  let high = field.max;
+  if (range !== '*') {
+    const [from = '', to] = range.split('-');
+    low = parseValue(from, field) as number;
+    // `5/15` means 5-max/15, as in Vixie cron; a lone value is itself.
+    high = to !== undefined ? (parseValue(to, field) as number) : stepText !== undefined ? field.max : low;
+  }
+  for (let v = low; v <= high; v += step) into.add(v);
+}
+
+/**
+ * Parses a cron expression that {@link checkCron} accepts.
+ * @throws RangeError with checkCron's reason for an invalid expression.
+ */
+export function parseCron(expression: string): CronSchedule {
+  const problem = checkCron(expression);
+  if (problem) throw new RangeError(problem);
+  const parts = expression.trim().split(/\s+/);
+  const sets = parts.map((part, i) => {
+    const set = new Set<number>();
+    for (const item of part.split(',')) expandItem(item, FIELDS[i] as Field, set);
+    return set;
+  });
+  const daysOfWeek = new Set([...(sets[4] as Set<number>)].map((d) => d % 7));
+  return {
+    minutes: sets[0] as Set<number>,
+    hours: sets[1] as Set<number>,
+    daysOfMonth: sets[2] as Set<number>,
+    months: sets[3] as Set<number>,
+    daysOfWeek,
+    anyDayOfMonth: parts[2] === '*' || parts[2]?.startsWith('*/') === true,
+    anyDayOfWeek: parts[4] === '*' || parts[4]?.startsWith('*/') === true,
+  };
+}
+
+function dayMatches(s: CronSchedule, date: Date): boolean {
+  const dom = s.daysOfMonth.has(date.getUTCDate());
+  const dow = s.daysOfWeek.has(date.getUTCDay());
+  if (s.anyDayOfMonth && s.anyDayOfWeek) return true;
+  if (s.anyDayOfMonth) return dow;
+  if (s.anyDayOfWeek) return dom;
+  return dom || dow;
+}
+
+const MINUTE_MS = 60_000;
+/** How far ahead a tick is looked for: an expression with no tick in 5 years (`0 0 31 2 *`) has none. */
+const HORIZON_MS = 5 * 366 * 24 * 60 * MINUTE_MS;
+
+/**
+ * The first tick of `schedule` strictly after `afterMs` (epoch ms, UTC), or null when there is none
+ * within five years. Walks month, day, hour and minute in turn, so a search costs at most a few thousand
+ * steps whatever the gap.
+ */
+export function nextCronTick(schedule: CronSchedule, afterMs: number): number | null {
+  const date = new Date(Math.floor(afterMs / MINUTE_MS) * MINUTE_MS + MINUTE_MS);
+  const limit = afterMs + HORIZON_MS;
+  while (date.getTime() <= limit) {
+    if (!schedule.months.has(date.getUTCMonth() + 1)) {
+      date.setUTCMonth(date.getUTCMonth() + 1, 1);
+      date.setUTCHours(0, 0, 0, 0);
+      continue;
+    }
+    if (!dayMatches(schedule, date)) {
+      date.setUTCDate(date.getUTCDate() + 1);
+      date.setUTCHours(0, 0, 0, 0);
+      continue;
+    }
+    if (!schedule.hours.has(date.getUTCHours())) {
+      date.setUTCHours(date.getUTCHours() + 1, 0, 0, 0);
+      continue;
+    }
+    if (!schedule.minutes.has(date.getUTCMinutes())) {
+      date.setUTCMinutes(date.getUTCMinutes() + 1, 0, 0);
+      continue;
+    }
+    return date.getTime();
+  }
+  return null;
+}

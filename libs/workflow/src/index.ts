@@ -1,5 +1,5 @@
 export { canonicalDefinitionJson, type TaskSummary, taskSummary } from './canonical.js';
-export { checkCron } from './cron.js';
+export { type CronSchedule, checkCron, nextCronTick, parseCron } from './cron.js';
 export { type DurationResult, MAX_DURATION_MS, parseDuration } from './duration.js';
 export { formatIssue, WorkflowValidationError } from './errors.js';
 export {

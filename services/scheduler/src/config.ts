@@ -11,6 +11,10 @@ export const SchedulerEnvSchema = v.object({
   SCHEDULER_CLAIM_IDLE_MS: envInt({ min: 100, default: 30_000 }),
   /** Bound of the compiled-definition cache, in tasks summed over the cached workflow versions. */
   SCHEDULER_DEFINITION_CACHE_TASKS: envInt({ min: 1, default: 500_000 }),
+  /** `on.schedule` ticks missed while no scheduler ran, up to this long ago, still fire (each once). */
+  SCHEDULER_CRON_CATCHUP_MS: envInt({ min: 0, default: 600_000 }),
+  /** How often the scheduled workflows are read again. */
+  SCHEDULER_CRON_RELOAD_MS: envInt({ min: 100, default: 10_000 }),
 });
 
 /** Parsed scheduler configuration. */

@@ -159,6 +159,14 @@ const toReady = (r: ReadyRowRaw): ReadyTaskRun => ({
 // Arrays are bound as plain JS arrays: postgres.js's sql.array() mis-serializes on a fresh connection
 // (before its array types are fetched), and boolean arrays are bound as scalars, hence 0/1 ints.
 
+/** A workflow whose current definition has `on.schedule`. */
+export interface ScheduledWorkflow {
+  workflowId: string;
+  schedule: string;
+  /** When its current version was written (epoch ms): ticks before it belong to another definition. */
+  sinceMs: number;
+}
+
 /** The scheduler's slice of writes (task_runs creation, readiness, retries, sweeps; runs progress and ends). */
 export type SchedulerRepository = ReturnType<typeof createSchedulerRepository>;
 
@@ -236,6 +244,49 @@ export function createSchedulerRepository(sql: Sql, options: SchedulerRepository
   }
 
   return {
+    /** The workflows with a schedule, by id. Read only. */
+    async listScheduledWorkflows(): Promise<ScheduledWorkflow[]> {
+      const rows = await sql<{ id: string; schedule: string; since_ms: number }[]>`
+        SELECT w.id, w.definition -> 'on' ->> 'schedule' AS schedule,
+               (extract(epoch FROM coalesce(v.created_at, w.updated_at)) * 1000)::float8 AS since_ms
+        FROM workflows w
+        LEFT JOIN workflow_versions v ON v.workflow_id = w.id AND v.version = w.version
+        WHERE w.definition -> 'on' ->> 'schedule' IS NOT NULL
+        ORDER BY w.id`;
+      return rows.map((r) => ({ workflowId: r.id, schedule: r.schedule, sinceMs: r.since_ms }));
+    },
+
+    /**
+     * Claims a workflow's tick and starts its run, in one statement: nothing when another scheduler
+     * claimed the tick first, or when the workflow no longer has this schedule. The run pins the current
+     * version; its input is `{"scheduledAt": tick}`. Returns the run started, or null.
+     */
+    async fireScheduledRun(tick: {
+      workflowId: string;
+      schedule: string;
+      tickAtMs: number;
+      runId: string;
+    }): Promise<{ runId: string; workflowId: string; workflowVersion: number } | null> {
+      const tickAt = new Date(tick.tickAtMs);
+      const [row] = await sql<{ id: string; workflow_id: string; workflow_version: number }[]>`
+        WITH w AS (
+          SELECT id, version FROM workflows
+          WHERE id = ${tick.workflowId} AND definition -> 'on' ->> 'schedule' = ${tick.schedule}
+        ), claim AS (
+          INSERT INTO schedule_ticks (workflow_id, tick_at, run_id)
+          SELECT w.id, ${tickAt}, ${tick.runId} FROM w
+          ON CONFLICT (workflow_id, tick_at) DO NOTHING
+          RETURNING run_id
+        )
+        INSERT INTO runs (id, workflow_id, status, input, workflow_version)
+        SELECT claim.run_id, w.id, 'RUNNING', jsonb_build_object('scheduledAt', ${tickAt.toISOString()}::text), w.version
+        FROM claim, w
+        RETURNING id, workflow_id, workflow_version`;
+      return row
+        ? { runId: row.id, workflowId: row.workflow_id, workflowVersion: row.workflow_version }
+        : null;
+    },
+
     /** Reads the definitions of the given pinned versions; missing rows are left out. Read only. */
     async loadDefinitions(
       keys: readonly { workflowId: string; version: number }[],

@@ -53,6 +53,7 @@ beforeAll(async () => {
     RELAY_PREFIX: prefix,
     LOG_LEVEL: 'silent',
     HEALTH_PORT: '0',
+    SCHEDULER_CRON_RELOAD_MS: '100',
   });
   scheduler = await startScheduler(config, { redis, logger });
 });
@@ -164,6 +165,29 @@ const statuses = (rows: Map<string, { status: string }>) =>
   Object.fromEntries([...rows].map(([id, r]) => [id, r.status]).sort());
 
 describe('scheduler', () => {
+  it('starts the run of an on.schedule tick and creates its task runs', async () => {
+    const def = workflow('cron-wf', [task('a'), task('b', ['a'])]);
+    def.on = { schedule: '* * * * *' };
+    await insertWorkflow(db.sql, def);
+    // Written a minute ago: this minute's tick is due (within the default catch-up window).
+    await db.sql`UPDATE workflow_versions SET created_at = now() - interval '61 seconds' WHERE workflow_id = 'cron-wf'`;
+    const run = await waitFor(
+      async () => {
+        const [row] = await db.sql<
+          { id: string; input: { scheduledAt: string }; remaining_tasks: number | null }[]
+        >`
+          SELECT id, input, remaining_tasks FROM runs WHERE workflow_id = 'cron-wf'`;
+        return row?.remaining_tasks === 2 ? row : undefined;
+      },
+      { timeoutMs: 10_000 },
+    );
+    expect(Date.parse(run.input.scheduledAt) % 60_000).toBe(0);
+    expect([...(await taskRuns(db.sql, run.id)).values()].map((t) => [t.task_id, t.status]).sort()).toEqual([
+      ['a', 'READY'],
+      ['b', 'PENDING'],
+    ]);
+  });
+
   it('creates a chain and propagates readiness step by step until the run succeeds', async () => {
     const runId = await startRun(
       workflow('chain', [task('a'), task('b', ['a']), task('c', ['b'], { retries: 2 })]),

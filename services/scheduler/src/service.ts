@@ -14,6 +14,7 @@ import {
   startHealthServer,
 } from '@relay/runtime';
 import type { SchedulerConfig } from './config.js';
+import { startCronLoop } from './cron.js';
 import { createDefinitionCache } from './definitions.js';
 import { createSchedulerMetrics } from './metrics.js';
 import { createSchedulerRepository } from './repository.js';
@@ -83,11 +84,19 @@ export async function startScheduler(
     count: config.SCHEDULER_BATCH_SIZE,
     claimIdleMs: config.SCHEDULER_CLAIM_IDLE_MS,
   });
+  const cron = startCronLoop({
+    repo,
+    bus,
+    logger,
+    catchUpMs: config.SCHEDULER_CRON_CATCHUP_MS,
+    reloadMs: config.SCHEDULER_CRON_RELOAD_MS,
+  });
   logger.info({ prefix: config.RELAY_PREFIX, healthPort: health.port }, 'scheduler started');
 
   return {
     healthPort: health.port,
     async stop() {
+      await cron.stop();
       await consumer.stop();
       await bus.close();
       await health.close();
