@@ -65,4 +65,5 @@ export {
   createRedis,
   type Redis,
 } from './redis.js';
+export { createSleeper, type Sleeper } from './sleeper.js';
 export { withTimeout } from './timeout.js';

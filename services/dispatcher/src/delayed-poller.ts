@@ -1,5 +1,5 @@
 import type { DelayedSet } from '@relay/bus';
-import type { Logger } from '@relay/runtime';
+import { createSleeper, type Logger } from '@relay/runtime';
 
 /** Options of {@link startDelayedPoller}. */
 export interface DelayedPollerOptions {
@@ -33,28 +33,13 @@ export function startDelayedPoller(opts: DelayedPollerOptions): DelayedPoller {
   const batchSize = opts.batchSize ?? 500;
   const now = opts.now ?? Date.now;
   let stopped = false;
-  let wakeAt = Number.POSITIVE_INFINITY;
-  let wake: (() => void) | undefined;
-
-  function sleepUntil(at: number): Promise<void> {
-    return new Promise((resolve) => {
-      wakeAt = at;
-      const timer = setTimeout(done, Math.max(0, at - now()));
-      function done(): void {
-        clearTimeout(timer);
-        wake = undefined;
-        wakeAt = Number.POSITIVE_INFINITY;
-        resolve();
-      }
-      wake = done;
-    });
-  }
+  const sleeper = createSleeper(now);
 
   async function round(): Promise<void> {
     const next = await opts.delayed.nextDueAtMs();
     const t = now();
     if (next === null || next > t) {
-      await sleepUntil(Math.min(t + maxSleepMs, next ?? Number.POSITIVE_INFINITY));
+      await sleeper.until(Math.min(t + maxSleepMs, next ?? Number.POSITIVE_INFINITY));
       return;
     }
     const ids = await opts.delayed.popDue(t, batchSize);
@@ -74,18 +59,18 @@ export function startDelayedPoller(opts: DelayedPollerOptions): DelayedPoller {
         await round();
       } catch (err) {
         opts.logger.error({ err }, 'delayed poll failed');
-        if (!stopped) await sleepUntil(now() + RETRY_AFTER_ERROR_MS);
+        if (!stopped) await sleeper.until(now() + RETRY_AFTER_ERROR_MS);
       }
     }
   })();
 
   return {
     notify(dueAtMs) {
-      if (dueAtMs < wakeAt) wake?.();
+      sleeper.wakeIfAfter(dueAtMs);
     },
     async stop() {
       stopped = true;
-      wake?.();
+      sleeper.wake();
       await loop;
     },
   };

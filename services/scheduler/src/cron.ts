@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Bus } from '@relay/bus';
-import type { Logger } from '@relay/runtime';
+import { createSleeper, type Logger } from '@relay/runtime';
 import { type CronSchedule, nextCronTick, parseCron } from '@relay/workflow';
 import type { SchedulerRepository } from './repository.js';
 
@@ -45,19 +45,7 @@ export function startCronLoop(opts: CronLoopOptions): CronLoop {
   const entries = new Map<string, Entry>();
   let nextReloadAt = 0;
   let stopped = false;
-  let wake: (() => void) | undefined;
-
-  function sleepUntil(at: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, Math.max(1, at - now()));
-      function done(): void {
-        clearTimeout(timer);
-        wake = undefined;
-        resolve();
-      }
-      wake = done;
-    });
-  }
+  const sleeper = createSleeper(now);
 
   async function reload(t: number): Promise<void> {
     const listed = await opts.repo.listScheduledWorkflows();
@@ -109,7 +97,7 @@ export function startCronLoop(opts: CronLoopOptions): CronLoop {
   }
 
   async function round(): Promise<void> {
-    let t = now();
+    const t = now();
     if (t >= nextReloadAt) await reload(t);
     for (const [workflowId, entry] of entries) {
       while (entry.next !== null && entry.next <= t && !stopped) {
@@ -117,10 +105,9 @@ export function startCronLoop(opts: CronLoopOptions): CronLoop {
         entry.next = nextCronTick(entry.parsed, entry.next);
       }
     }
-    t = now();
     let wakeAt = nextReloadAt;
     for (const entry of entries.values()) if (entry.next !== null && entry.next < wakeAt) wakeAt = entry.next;
-    if (!stopped) await sleepUntil(wakeAt);
+    if (!stopped) await sleeper.until(wakeAt);
   }
 
   const loop = (async () => {
@@ -129,7 +116,7 @@ export function startCronLoop(opts: CronLoopOptions): CronLoop {
         await round();
       } catch (err) {
         opts.logger.error({ err }, 'scheduled runs round failed');
-        if (!stopped) await sleepUntil(now() + RETRY_AFTER_ERROR_MS);
+        if (!stopped) await sleeper.until(now() + RETRY_AFTER_ERROR_MS);
       }
     }
   })();
@@ -137,7 +124,7 @@ export function startCronLoop(opts: CronLoopOptions): CronLoop {
   return {
     async stop() {
       stopped = true;
-      wake?.();
+      sleeper.wake();
       await loop;
     },
   };
