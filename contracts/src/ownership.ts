@@ -133,6 +133,16 @@ export const COLUMN_WRITERS: Readonly<Record<string, readonly ColumnWrite[]>> = 
   'schedule_ticks.run_id': [{ service: 'scheduler', when: 'claims an on.schedule tick: the run it starts' }],
   'schedule_ticks.claimed_at': [{ service: 'scheduler', when: 'insert (default now())' }],
 
+  'task_decisions.task_run_id': [
+    { service: 'ingest', when: 'approve / reject of a BLOCKED task, before TaskApproved / TaskRejected' },
+  ],
+  'task_decisions.decision': [
+    { service: 'ingest', when: 'APPROVED / REJECTED; a later request replaces it' },
+  ],
+  'task_decisions.decided_by': [{ service: 'ingest', when: 'approve / reject: `by`' }],
+  'task_decisions.reason': [{ service: 'ingest', when: 'reject: `reason`' }],
+  'task_decisions.decided_at': [{ service: 'ingest', when: 'approve / reject (now())' }],
+
   'events.id': [{ service: 'ingest', when: 'POST /events with an id, once per id' }],
   'events.type': [{ service: 'ingest', when: 'POST /events with an id' }],
   'events.payload': [{ service: 'ingest', when: 'POST /events with an id' }],

@@ -1,4 +1,5 @@
 import { streamNames } from '@relay/contracts';
+import { waitFor } from '@relay/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { findViolations } from './check.js';
 import { type FaultFleet, startFaultFleet } from './fleet.js';
@@ -81,5 +82,51 @@ it('starts a run whose RunStarted was lost before any scheduler read it', async 
   const statuses = await fleet.waitForRuns(ids, 60_000);
   expect([...statuses.values()]).toEqual(ids.map(() => 'SUCCESS'));
   console.info(`[fault] runs whose RunStarted was lost finished ${Date.now() - lostAt} ms after the loss`);
+  expect(await findViolations(fleet.sql, runIds)).toEqual([]);
+});
+
+it('applies an approval and a rejection whose events were lost before any scheduler read them', async () => {
+  // Both tasks wait BLOCKED; the scheduler is away while ingest records the decisions and publishes
+  // them, then the events are lost. The recorded decisions remain: the reconciler re-announces them.
+  await fleet.applyYaml(`
+id: gated
+tasks:
+  build: { type: noop }
+  ship: { needs: [build], type: noop, requires_approval: true }
+`);
+  const approved = await fleet.startRun('gated');
+  const rejected = await fleet.startRun('gated');
+  runIds.push(approved, rejected);
+  await waitFor(
+    async () => {
+      const [row] = await fleet.sql<{ n: number }[]>`
+        SELECT count(*)::int AS n FROM task_runs
+        WHERE run_id IN (${approved}, ${rejected}) AND task_id = 'ship' AND status = 'BLOCKED'`;
+      return row?.n === 2 ? true : undefined;
+    },
+    { timeoutMs: 30_000, message: 'ship did not become BLOCKED' },
+  );
+  for (const label of fleet.running('scheduler')) await fleet.processes.get(label)?.stop();
+  const decide = async (runId: string, verb: string, body: object) => {
+    const res = await fetch(`${fleet.baseUrl}/runs/${runId}/tasks/ship/${verb}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    expect(res.status).toBe(202);
+  };
+  await decide(approved, 'approve', { by: 'ana' });
+  await decide(rejected, 'reject', { by: 'bo', reason: 'not today' });
+  expect(await fleet.redis.del(streamNames(fleet.prefix).runs)).toBe(1);
+  const lostAt = Date.now();
+  fleet.spawn('scheduler');
+  const statuses = await fleet.waitForRuns([approved, rejected], 60_000);
+  expect([statuses.get(approved), statuses.get(rejected)]).toEqual(['SUCCESS', 'FAILED']);
+  const [ship] = await fleet.sql<{ decided_by: string | null }[]>`
+    SELECT decided_by FROM task_runs WHERE run_id = ${approved} AND task_id = 'ship'`;
+  expect(ship?.decided_by).toBe('ana');
+  console.info(
+    `[fault] decisions whose events were lost were applied ${Date.now() - lostAt} ms after the loss`,
+  );
   expect(await findViolations(fleet.sql, runIds)).toEqual([]);
 });

@@ -62,6 +62,7 @@ const COLUMNS_CURRENT: Record<string, number> = {
   task_attempts: 7,
   events: 5,
   schedule_ticks: 4,
+  task_decisions: 5,
 };
 
 /**
@@ -70,6 +71,7 @@ const COLUMNS_CURRENT: Record<string, number> = {
  * (see 003, 004 and 005 for which) and gets an entry only while a row matches its predicate.
  */
 const TASK_RUNS_INDEXES = [
+  "idx_task_runs_blocked (id) WHERE (status = 'BLOCKED'::text)",
   "idx_task_runs_failed (run_id) WHERE (status = 'FAILED'::text)",
   "idx_task_runs_heartbeat (heartbeat_at) WHERE (status = 'RUNNING'::text)",
   "idx_task_runs_pending (id) WHERE (status = 'PENDING'::text)",

@@ -97,6 +97,16 @@ export interface Repository {
   findRun(id: string): Promise<{ run: RunRecord; tasks: TaskRunRecord[] } | null>;
   requestCancel(runId: string): Promise<CancelOutcome>;
   findDecisionTarget(runId: string, taskId: string): Promise<DecisionTarget>;
+  recordDecision(decision: TaskDecision): Promise<boolean>;
+}
+
+/** An approval or rejection of a BLOCKED task, as ingest records it before announcing it. */
+export interface TaskDecision {
+  runId: string;
+  taskId: string;
+  decision: 'APPROVED' | 'REJECTED';
+  by?: string;
+  reason?: string;
 }
 
 /**
@@ -298,6 +308,23 @@ export function createRepository(sql: Sql, options: { timeoutMs: number }): Repo
         if (!row) return { kind: 'missing-run' };
         if (!row.inDefinition) return { kind: 'missing-task' };
         return { kind: 'found', runStatus: row.runStatus, taskStatus: row.taskStatus };
+      }),
+
+    // Records the decision for a task BLOCKED in a RUNNING run (a later one, while it is still BLOCKED,
+    // replaces it); false when the task is not (or no longer) BLOCKED there. The reaper's reconciler
+    // re-announces a recorded decision whose event was lost.
+    recordDecision: ({ runId, taskId, decision, by, reason }) =>
+      bounded(async () => {
+        const rows = await sql`
+          INSERT INTO task_decisions (task_run_id, decision, decided_by, reason)
+          SELECT tr.id, ${decision}, ${by ?? null}, ${reason ?? null}
+          FROM task_runs tr JOIN runs r ON r.id = tr.run_id
+          WHERE tr.run_id = ${runId} AND tr.task_id = ${taskId} AND tr.status = 'BLOCKED' AND r.status = 'RUNNING'
+          ON CONFLICT (task_run_id) DO UPDATE
+            SET decision = EXCLUDED.decision, decided_by = EXCLUDED.decided_by, reason = EXCLUDED.reason,
+                decided_at = now()
+          RETURNING task_run_id`;
+        return rows.length > 0;
       }),
   };
 }

@@ -255,6 +255,29 @@ describe('approve and reject', () => {
     });
   });
 
+  it('records the decision before announcing it; a later one replaces it, none is kept on a 409', async () => {
+    const runId = await startRun({});
+    await insertTaskRun(h.sql, { runId, workflowId: 'shipping', taskId: 'ship', status: 'BLOCKED' });
+    await insertTaskRun(h.sql, { runId, workflowId: 'shipping', taskId: 'pick', status: 'READY' });
+    const decisionOf = async (taskId: string) =>
+      (
+        await h.sql`SELECT decision, decided_by, reason FROM task_decisions WHERE task_run_id = ${`${runId}:${taskId}`}`
+      )[0];
+    expect(
+      (await app.request(`/runs/${runId}/tasks/ship/approve`, jsonRequest('POST', { by: 'ana' }))).status,
+    ).toBe(202);
+    expect(await decisionOf('ship')).toEqual({ decision: 'APPROVED', decided_by: 'ana', reason: null });
+    const reject = jsonRequest('POST', { by: 'bo', reason: 'address missing' });
+    expect((await app.request(`/runs/${runId}/tasks/ship/reject`, reject)).status).toBe(202);
+    expect(await decisionOf('ship')).toEqual({
+      decision: 'REJECTED',
+      decided_by: 'bo',
+      reason: 'address missing',
+    });
+    expect((await app.request(`/runs/${runId}/tasks/pick/approve`, { method: 'POST' })).status).toBe(409);
+    expect(await decisionOf('pick')).toBeUndefined();
+  });
+
   it('409 unless the task is BLOCKED and the run RUNNING; 404 for unknown run or task', async () => {
     const runId = await startRun({});
     await insertTaskRun(h.sql, { runId, workflowId: 'shipping', taskId: 'pick', status: 'READY' });

@@ -91,7 +91,13 @@ async function insertTasks(
 }
 
 const total = (r: ReconcileResult) =>
-  r.run_started + r.run_cancel_requested + r.task_succeeded + r.task_failed + r.task_ready + r.task_queued;
+  r.run_started +
+  r.run_cancel_requested +
+  r.task_succeeded +
+  r.task_failed +
+  r.task_ready +
+  r.task_queued +
+  r.task_decided;
 
 describe('reconciler: each kind of lost event is re-published once per grace period', () => {
   it('re-publishes RunStarted for a RUNNING run with no task runs', async () => {
@@ -174,6 +180,33 @@ describe('reconciler: each kind of lost event is re-published once per grace per
         },
       ],
     ]);
+  });
+
+  it('re-publishes the recorded decision of a task still BLOCKED after the grace', async () => {
+    const { deps, names } = setup();
+    const approved = await insertTasks('BLOCKED');
+    const rejected = await insertTasks('BLOCKED');
+    const fresh = await insertTasks('BLOCKED');
+    const undecided = await insertTasks('BLOCKED');
+    await db.sql`
+      INSERT INTO task_decisions (task_run_id, decision, decided_by, reason, decided_at) VALUES
+        (${approved.ids[0] ?? ''}, 'APPROVED', 'alice', NULL, now() - interval '30 seconds'),
+        (${rejected.ids[0] ?? ''}, 'REJECTED', NULL, 'not today', now() - interval '30 seconds'),
+        (${fresh.ids[0] ?? ''}, 'APPROVED', NULL, NULL, now())`;
+    expect((await reconcileOnce(deps)).task_decided).toBe(2);
+    expect(
+      (await read(names.runs))
+        .map((e) => [e.type, e.data])
+        .sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
+    ).toEqual([
+      ['TaskApproved', { runId: approved.runId, taskId: 't0', by: 'alice' }],
+      ['TaskRejected', { runId: rejected.runId, taskId: 't0', reason: 'not today' }],
+    ]);
+    expect((await reconcileOnce(deps)).task_decided).toBe(0);
+    // Applied (the scheduler moved them on): nothing more, whatever the decision rows say.
+    const settled = [approved.ids[0], rejected.ids[0], fresh.ids[0], undecided.ids[0]] as string[];
+    await db.sql`UPDATE task_runs SET status = 'CANCELLED', reconciled_at = NULL WHERE id = ANY(${settled}::text[])`;
+    expect((await reconcileOnce(deps)).task_decided).toBe(0);
   });
 
   it('reports a RUNNING run with no task left without writing it', async () => {
@@ -278,7 +311,7 @@ describe('reconciler: cost at rest', () => {
       const result = await reconcileOnce(sweepDeps);
       const elapsedMs = performance.now() - started;
       expect(total(result)).toBe(0);
-      expect(captured).toHaveLength(7);
+      expect(captured).toHaveLength(8);
       for (const { query, params } of captured) {
         const plan = (await quiet.sql.unsafe(`EXPLAIN ${query}`, params as never[])) as {
           'QUERY PLAN': string;

@@ -95,6 +95,22 @@ function kindSpecs(repo: ReconcileRepository, prefix: string): KindSpec[] {
       event: (r) => ({ type: 'TaskReady', data: { ...task(r), queue: r.queue ?? 'default' } }),
     },
     {
+      kind: 'task_decided',
+      list: repo.listUndecided,
+      claim: repo.claimUndecided,
+      stream: runs,
+      event: (r): OutgoingEvent => {
+        const by = r.decision?.by ? { by: r.decision.by } : {};
+        const base = { runId: r.runId, taskId: r.taskId ?? '', ...by };
+        return r.decision?.approved
+          ? { type: 'TaskApproved', data: base }
+          : {
+              type: 'TaskRejected',
+              data: { ...base, ...(r.decision?.reason ? { reason: r.decision.reason } : {}) },
+            };
+      },
+    },
+    {
       kind: 'task_queued',
       list: repo.listStaleQueued,
       claim: repo.claimStaleQueued,
@@ -128,6 +144,7 @@ export async function reconcileOnce(deps: ReconcileDeps): Promise<ReconcileResul
     task_failed: 0,
     task_ready: 0,
     task_queued: 0,
+    task_decided: 0,
     unfinishable: 0,
   };
   // Watermarks and the Redis clock are read once per sweep, and only when some row is stuck.

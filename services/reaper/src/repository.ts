@@ -104,6 +104,8 @@ export interface ClaimedRow {
   workflowVersion: number;
   error: string | null;
   retryable: boolean | null;
+  /** task_decided: the recorded decision, by whom, and why. */
+  decision?: { approved: boolean; by: string | null; reason: string | null };
 }
 
 interface ClaimedRaw {
@@ -116,6 +118,9 @@ interface ClaimedRaw {
   workflow_version: number;
   error: string | null;
   retryable: boolean | null;
+  decision?: string | null;
+  decided_by?: string | null;
+  reason?: string | null;
 }
 
 const toClaimed = (r: ClaimedRaw): ClaimedRow => ({
@@ -128,6 +133,11 @@ const toClaimed = (r: ClaimedRaw): ClaimedRow => ({
   workflowVersion: r.workflow_version,
   error: r.error,
   retryable: r.retryable,
+  ...(r.decision
+    ? {
+        decision: { approved: r.decision === 'APPROVED', by: r.decided_by ?? null, reason: r.reason ?? null },
+      }
+    : {}),
 });
 
 /** The kinds of lost event the reconciler re-publishes. */
@@ -137,7 +147,8 @@ export type ReconcileKind =
   | 'task_succeeded'
   | 'task_failed'
   | 'task_ready'
-  | 'task_queued';
+  | 'task_queued'
+  | 'task_decided';
 
 /** The reconciler's reads and its one write (`reconciled_at`, on the rows whose event it re-publishes). */
 export type ReconcileRepository = ReturnType<typeof createReconcileRepository>;
@@ -294,6 +305,35 @@ export function createReconcileRepository(sql: Sql) {
         WHERE t.id = s.id
         RETURNING t.id, t.run_id, t.task_id, t.attempt, t.queue, t.workflow_id, 1 AS workflow_version,
                   t.error, t.retryable`;
+      return rows.map(toClaimed);
+    },
+
+    /**
+     * BLOCKED task_runs whose approval or rejection ingest recorded before the grace: TaskApproved or
+     * TaskRejected lost (the scheduler moves a decided task out of BLOCKED). Driven by the BLOCKED rows.
+     */
+    async listUndecided(graceMs: number, limit: number): Promise<Candidate[]> {
+      const rows = await sql<CandidateRaw[]>`
+        SELECT t.id, NULL AS queue,
+               extract(epoch FROM greatest(d.decided_at, t.reconciled_at)) * 1000 AS expected_ms,
+               extract(epoch FROM now()) * 1000 AS now_ms
+        FROM task_runs t JOIN task_decisions d ON d.task_run_id = t.id
+        WHERE t.status = 'BLOCKED' AND d.decided_at < now() - ${grace(graceMs)}
+          AND (t.reconciled_at IS NULL OR t.reconciled_at < now() - ${grace(graceMs)})
+        ORDER BY d.decided_at LIMIT ${limit}`;
+      return rows.map(toCandidate);
+    },
+
+    /** Claims rows of {@link listUndecided} still BLOCKED; returns the decision's event data. */
+    async claimUndecided(ids: readonly string[], graceMs: number): Promise<ClaimedRow[]> {
+      const rows = await sql<ClaimedRaw[]>`
+        UPDATE task_runs t SET reconciled_at = now()
+        FROM (SELECT id FROM task_runs
+              WHERE id = ANY(${[...ids]}::text[]) AND status = 'BLOCKED' AND ${notRecent(graceMs)}
+              ORDER BY id FOR UPDATE SKIP LOCKED) s, task_decisions d
+        WHERE t.id = s.id AND d.task_run_id = t.id
+        RETURNING t.id, t.run_id, t.task_id, t.attempt, t.queue, t.workflow_id, 1 AS workflow_version,
+                  t.error, t.retryable, d.decision, d.decided_by, d.reason`;
       return rows.map(toClaimed);
     },
 

@@ -6,7 +6,7 @@ import { withDeadline } from '../deadline.js';
 import type { AppDeps } from '../deps.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { isJsonObject, readJsonBody, validate } from '../middleware/body.js';
-import { RUN_STATUSES } from '../repository.js';
+import { RUN_STATUSES, type TaskDecision } from '../repository.js';
 import { createRunStarts } from '../run-starts.js';
 import { presentRun } from '../views.js';
 
@@ -115,7 +115,7 @@ export function runRoutes({ repo, bus, config, logger }: AppDeps): Hono {
   app.post('/runs/:id/tasks/:taskId/approve', async (c) => {
     const { id: runId, taskId } = c.req.param();
     const body = await readJsonBody(c, ApproveBody);
-    await requireBlocked(runId, taskId);
+    await decide({ runId, taskId, decision: 'APPROVED', by: body.by });
     await publish({ type: 'TaskApproved', data: { runId, taskId, ...(body.by ? { by: body.by } : {}) } });
     logger.info({ runId, taskId, by: body.by }, 'task approval requested');
     return c.json({ runId, taskId, decision: 'approved' }, 202);
@@ -124,7 +124,7 @@ export function runRoutes({ repo, bus, config, logger }: AppDeps): Hono {
   app.post('/runs/:id/tasks/:taskId/reject', async (c) => {
     const { id: runId, taskId } = c.req.param();
     const body = await readJsonBody(c, RejectBody);
-    await requireBlocked(runId, taskId);
+    await decide({ runId, taskId, decision: 'REJECTED', by: body.by, reason: body.reason });
     await publish({
       type: 'TaskRejected',
       data: {
@@ -137,6 +137,16 @@ export function runRoutes({ repo, bus, config, logger }: AppDeps): Hono {
     logger.info({ runId, taskId, by: body.by }, 'task rejection requested');
     return c.json({ runId, taskId, decision: 'rejected' }, 202);
   });
+
+  // Checks the target (see requireBlocked), then records the decision before it is announced: the
+  // reconciler re-announces a recorded decision whose event was lost. A task that left BLOCKED between
+  // the check and the record gets requireBlocked's 409.
+  async function decide(decision: TaskDecision): Promise<void> {
+    await requireBlocked(decision.runId, decision.taskId);
+    if (await repo.recordDecision(decision)) return;
+    await requireBlocked(decision.runId, decision.taskId);
+    throw new ConflictError(`task '${decision.taskId}' is no longer BLOCKED`);
+  }
 
   // 404 for an unknown run or a task outside the run's pinned definition; 409 unless the run is RUNNING
   // and the task BLOCKED. The scheduler re-checks both when it applies the decision.
