@@ -62,9 +62,10 @@ describe('createKeyedSql', () => {
     const keyed = createKeyedSql(db.url, { applicationName: 'relay-client-test', max: 1 });
     const custom = createSql(db.url, { max: 1 });
     try {
-      const [mode] = await keyed<[{ plans: string; seqscan: string }]>`
-        SELECT current_setting('plan_cache_mode') AS plans, current_setting('enable_seqscan') AS seqscan`;
-      expect(mode).toEqual({ plans: 'force_generic_plan', seqscan: 'off' });
+      const [mode] = await keyed<[{ plans: string; seqscan: string; jit: string }]>`
+        SELECT current_setting('plan_cache_mode') AS plans, current_setting('enable_seqscan') AS seqscan,
+               current_setting('jit') AS jit`;
+      expect(mode).toEqual({ plans: 'force_generic_plan', seqscan: 'off', jit: 'off' });
       // A generic plan keeps `$1`: it was made without the values, once, and is reused as the table grows.
       const empty = await plan(keyed);
       expect(empty).toContain('$1');

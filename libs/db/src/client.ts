@@ -60,7 +60,10 @@ export function createSql(url: string, opts: CreateSqlOptions = {}): Sql {
       // made on an empty, never-analyzed table (a fresh database) can outlive its growth: every
       // statement sent to a keyed pool finds its rows by key (KEYED_BATCH_MAX of them at most).
       plan_cache_mode: generic ? 'force_generic_plan' : 'force_custom_plan',
-      ...(generic ? { enable_seqscan: 'off' } : {}),
+      // JIT off there too: a disabled sequential scan is priced at 1e10, far past jit_above_cost, so any
+      // plan that still needs one is JIT-compiled every time (postgres.js's array-type query on each new
+      // connection took 106-136 ms, 100 of them compiling).
+      ...(generic ? { enable_seqscan: 'off', jit: 'off' } : {}),
       // Random reads cost what sequential ones do once the working set is cached (and on SSDs): at
       // the default 4 the planner read a whole task_runs heap, dead versions included, rather than
       // probe the primary key 200 times for a worker's batch (23 ms instead of ~1 ms at 10k rows).
