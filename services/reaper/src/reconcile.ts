@@ -96,8 +96,8 @@ function kindSpecs(repo: ReconcileRepository, prefix: string): KindSpec[] {
     },
     {
       kind: 'task_decided',
-      list: repo.listUndecided,
-      claim: repo.claimUndecided,
+      list: repo.listUnappliedDecisions,
+      claim: repo.claimUnappliedDecisions,
       stream: runs,
       event: (r): OutgoingEvent => {
         const by = r.decision?.by ? { by: r.decision.by } : {};

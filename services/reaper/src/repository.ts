@@ -312,7 +312,7 @@ export function createReconcileRepository(sql: Sql) {
      * BLOCKED task_runs whose approval or rejection ingest recorded before the grace: TaskApproved or
      * TaskRejected lost (the scheduler moves a decided task out of BLOCKED). Driven by the BLOCKED rows.
      */
-    async listUndecided(graceMs: number, limit: number): Promise<Candidate[]> {
+    async listUnappliedDecisions(graceMs: number, limit: number): Promise<Candidate[]> {
       const rows = await sql<CandidateRaw[]>`
         SELECT t.id, NULL AS queue,
                extract(epoch FROM greatest(d.decided_at, t.reconciled_at)) * 1000 AS expected_ms,
@@ -324,8 +324,8 @@ export function createReconcileRepository(sql: Sql) {
       return rows.map(toCandidate);
     },
 
-    /** Claims rows of {@link listUndecided} still BLOCKED; returns the decision's event data. */
-    async claimUndecided(ids: readonly string[], graceMs: number): Promise<ClaimedRow[]> {
+    /** Claims rows of {@link listUnappliedDecisions} still BLOCKED; returns the decision's event data. */
+    async claimUnappliedDecisions(ids: readonly string[], graceMs: number): Promise<ClaimedRow[]> {
       const rows = await sql<ClaimedRaw[]>`
         UPDATE task_runs t SET reconciled_at = now()
         FROM (SELECT id FROM task_runs

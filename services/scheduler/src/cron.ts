@@ -14,8 +14,6 @@ export interface CronLoopOptions {
   /** How often the scheduled workflows are read again (a schedule applied meanwhile waits this long at most). */
   reloadMs: number;
   now?: () => number;
-  /** Called with each run this loop started (tests, metrics). */
-  onFired?: (run: { runId: string; workflowId: string; tickAtMs: number }) => void;
 }
 
 /** A running cron loop. */
@@ -85,7 +83,6 @@ export function startCronLoop(opts: CronLoopOptions): CronLoop {
       { runId: run.runId, workflowId, tick: new Date(tickAtMs).toISOString() },
       'scheduled run started',
     );
-    opts.onFired?.({ runId: run.runId, workflowId, tickAtMs });
     try {
       await opts.bus.publish([{ type: 'RunStarted', data: run }]);
     } catch (err) {
