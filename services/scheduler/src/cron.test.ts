@@ -45,8 +45,11 @@ async function scheduled(
 ): Promise<void> {
   const def = workflow(id, [task('a')]);
   if (schedule !== undefined) def.on = { schedule };
-  await insertWorkflow(db.sql, def, version);
-  await db.sql`UPDATE workflow_versions SET created_at = ${since} WHERE workflow_id = ${id} AND version = ${version}`;
+  // One transaction: a loop must never see the version before its creation time is set.
+  await db.sql.begin(async (tx) => {
+    await insertWorkflow(tx as unknown as typeof db.sql, def, version);
+    await tx`UPDATE workflow_versions SET created_at = ${since} WHERE workflow_id = ${id} AND version = ${version}`;
+  });
 }
 
 /** A loop on a hand-moved clock; it re-reads the clock every 20 ms (its reload interval). */

@@ -168,9 +168,12 @@ describe('scheduler', () => {
   it('starts the run of an on.schedule tick and creates its task runs', async () => {
     const def = workflow('cron-wf', [task('a'), task('b', ['a'])]);
     def.on = { schedule: '* * * * *' };
-    await insertWorkflow(db.sql, def);
-    // Written a minute ago: this minute's tick is due (within the default catch-up window).
-    await db.sql`UPDATE workflow_versions SET created_at = now() - interval '61 seconds' WHERE workflow_id = 'cron-wf'`;
+    // Written a minute ago: this minute's tick is due (within the default catch-up window). One
+    // transaction: the running loop must never see the version before its creation time is set.
+    await db.sql.begin(async (tx) => {
+      await insertWorkflow(tx as unknown as typeof db.sql, def);
+      await tx`UPDATE workflow_versions SET created_at = now() - interval '61 seconds' WHERE workflow_id = 'cron-wf'`;
+    });
     const run = await waitFor(
       async () => {
         const [row] = await db.sql<
