@@ -169,8 +169,11 @@ function mutatedEnvelope(type: EventType): fc.Arbitrary<unknown> {
         if (step.kind === 'replace') node[key] = replacement;
         else if (step.kind === 'delete') delete node[key];
         else {
+          const target = step.pick % 2 === 0 ? out : node;
+          // An array's `length` cannot be redefined (and JSON has no such key to add): skip that step.
+          if (Array.isArray(target) && step.key === 'length') continue;
           // defineProperty: `__proto__` becomes an own key, as JSON.parse makes it.
-          Object.defineProperty(step.pick % 2 === 0 ? out : node, step.key, {
+          Object.defineProperty(target, step.key, {
             value: replacement,
             enumerable: true,
             writable: true,
