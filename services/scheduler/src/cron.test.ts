@@ -47,7 +47,7 @@ async function scheduled(
   if (schedule !== undefined) def.on = { schedule };
   // One transaction: a loop must never see the version before its creation time is set.
   await db.sql.begin(async (tx) => {
-    await insertWorkflow(tx as unknown as typeof db.sql, def, version);
+    await insertWorkflow(tx, def, version);
     await tx`UPDATE workflow_versions SET created_at = ${since} WHERE workflow_id = ${id} AND version = ${version}`;
   });
 }

@@ -171,7 +171,7 @@ describe('scheduler', () => {
     // Written a minute ago: this minute's tick is due (within the default catch-up window). One
     // transaction: the running loop must never see the version before its creation time is set.
     await db.sql.begin(async (tx) => {
-      await insertWorkflow(tx as unknown as typeof db.sql, def);
+      await insertWorkflow(tx, def);
       await tx`UPDATE workflow_versions SET created_at = now() - interval '61 seconds' WHERE workflow_id = 'cron-wf'`;
     });
     const run = await waitFor(

@@ -1,5 +1,5 @@
 import type { AnyEnvelope, Envelope, EventType } from '@relay/contracts';
-import type { Sql } from '@relay/db';
+import type { Sql, TransactionSql } from '@relay/db';
 import type { Redis } from '@relay/runtime';
 import type { TaskDefinition, WorkflowDefinition } from '@relay/workflow';
 
@@ -25,7 +25,11 @@ export function workflow(id: string, tasks: TaskDefinition[]): WorkflowDefinitio
 }
 
 /** Inserts a workflow and its version row, as ingest does on apply. */
-export async function insertWorkflow(sql: Sql, def: WorkflowDefinition, version = 1): Promise<void> {
+export async function insertWorkflow(
+  sql: Sql | TransactionSql,
+  def: WorkflowDefinition,
+  version = 1,
+): Promise<void> {
   await sql`
     INSERT INTO workflows (id, name, definition, version)
     VALUES (${def.id}, ${def.name}, ${sql.json(JSON.parse(JSON.stringify(def)))}, ${version})
