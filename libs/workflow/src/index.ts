@@ -2,6 +2,7 @@ export { canonicalDefinitionJson, type TaskSummary, taskSummary } from './canoni
 export { type CronSchedule, checkCron, nextCronTick, parseCron } from './cron.js';
 export { type DurationResult, MAX_DURATION_MS, parseDuration } from './duration.js';
 export { formatIssue, WorkflowValidationError } from './errors.js';
+export { type DocPathSegment, formatDocPath } from './path.js';
 export {
   BUILTIN_TYPES,
   ENV_NAME_PATTERN,
@@ -12,5 +13,6 @@ export {
   TASK_DEFAULTS,
 } from './rules.js';
 export { type ParseOptions, parseWorkflow, parseWorkflowOrThrow } from './source.js';
+export { findUnstorableJson, MAX_JSON_DEPTH, unstorableText } from './storable.js';
 export type { Backoff, ParseResult, TaskDefinition, WorkflowDefinition, WorkflowIssue } from './types.js';
 export { unwrapResult, validateWorkflow } from './validate.js';

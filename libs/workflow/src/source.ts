@@ -11,6 +11,7 @@ import {
 } from 'yaml';
 import { findDuplicateJsonKeys } from './json-keys.js';
 import { type DocPathSegment, formatDocPath, type RawIssue } from './path.js';
+import { MAX_JSON_DEPTH } from './storable.js';
 import type { ParseResult, WorkflowDefinition, WorkflowIssue } from './types.js';
 import { unwrapResult, validateRaw } from './validate.js';
 
@@ -176,7 +177,12 @@ function yamlIssues(
 ): WorkflowIssue[] {
   return errors.map((e) => {
     const { line, col } = lines.linePos(e.pos[0]);
-    const base = YAML_MESSAGES[e.code] ?? e.message;
+    const base =
+      YAML_MESSAGES[e.code] ??
+      // The parser recurses per level: a document thousands of levels deep overflows its stack.
+      (e.message.startsWith('Maximum call stack size exceeded')
+        ? `the document nests too deeply (at most ${MAX_JSON_DEPTH} levels of lists and mappings)`
+        : e.message);
     const message = e.code === 'DUPLICATE_KEY' ? `${base} ${JSON.stringify(keyAt(text, e.pos[0]))}` : base;
     return { path: '', message: `YAML syntax error: ${message}`, line, column: col };
   });

@@ -5,6 +5,7 @@ import { normalizeWorkflow } from './normalize.js';
 import { type DocPathSegment, formatDocPath, isMapping, type RawIssue } from './path.js';
 import { HANDLER_NAME_PATTERN } from './rules.js';
 import { WorkflowSchema } from './schema.js';
+import { findUnstorableJson } from './storable.js';
 import type { ParseResult, WorkflowDefinition, WorkflowIssue } from './types.js';
 import { checkBuiltinWith, toRawIssues } from './with.js';
 
@@ -49,6 +50,9 @@ export function validateRaw(doc: unknown): RawResult {
       doc === null || doc === undefined ? 'an empty document' : Array.isArray(doc) ? 'a list' : typeof doc;
     return { ok: false, issues: [{ path: [], message: `a workflow must be a mapping (got ${got})` }] };
   }
+  // Before anything recursive walks the document (see MAX_JSON_DEPTH), and before Postgres refuses it.
+  const unstorable = findUnstorableJson(doc);
+  if (unstorable) return { ok: false, issues: [unstorable] };
   const parsed = v.safeParse(WorkflowSchema, doc);
   const issues = parsed.success ? [] : toRawIssues(parsed.issues);
   if (isMapping(doc.tasks)) issues.push(...checkSemantics(doc.tasks));
