@@ -22,17 +22,23 @@ const arbitraryRandom = fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: tr
 
 describe('backoffBounds', () => {
   it.each<[number, Backoff, number, number]>([
-    [1, DEFAULT, 500, 1000],
-    [2, DEFAULT, 1000, 2000],
-    [3, DEFAULT, 2000, 4000],
-    [7, DEFAULT, 30_000, 60_000],
-    [8, DEFAULT, 30_000, 60_000],
-    [10_000, DEFAULT, 30_000, 60_000],
+    [1, DEFAULT, 1000, 1100],
+    [2, DEFAULT, 2000, 2200],
+    [3, DEFAULT, 4000, 4400],
+    [6, DEFAULT, 32_000, 35_200],
+    [7, DEFAULT, 60_000, 60_000],
+    [8, DEFAULT, 60_000, 60_000],
+    [10_000, DEFAULT, 60_000, 60_000],
     [1, { initialMs: 0, factor: 2, maxMs: 1000 }, 0, 0],
     [5_000, { initialMs: 0, factor: 10, maxMs: 1000 }, 0, 0],
-    [1, { initialMs: 5, factor: 1, maxMs: 1000 }, 3, 5],
-    [1, { initialMs: 5000, factor: 2, maxMs: 1000 }, 500, 1000],
-    [3, { initialMs: 100, factor: 1.5, maxMs: 1000 }, 113, 225],
+    [1, { initialMs: 5, factor: 1, maxMs: 1000 }, 5, 5],
+    [1, { initialMs: 5000, factor: 2, maxMs: 1000 }, 1000, 1000],
+    [1, { initialMs: 1000, factor: 2, maxMs: 1050 }, 1000, 1050],
+    [1, { initialMs: 1000, factor: 2, maxMs: 1050.7 }, 1000, 1050],
+    [3, { initialMs: 100, factor: 1.5, maxMs: 1000 }, 225, 247],
+    [4, { initialMs: 100, factor: 1.5, maxMs: 1000 }, 338, 371],
+    [3, { initialMs: 100, factor: 1.1, maxMs: 1000 }, 121, 133],
+    [1, { initialMs: 0.5, factor: 2, maxMs: 1000 }, 1, 1],
   ])('attempt %d with %j -> [%d, %d]', (attempt, backoff, minMs, maxMs) => {
     expect(backoffBounds(attempt, backoff)).toEqual({ minMs, maxMs });
   });
@@ -65,10 +71,15 @@ describe('backoffBounds', () => {
 
 describe('decideRetry', () => {
   it.each<[string, Partial<RetryInput>, ReturnType<typeof decideRetry>]>([
-    ['first failure of three', {}, { retry: true, delayMs: 750 }],
-    ['random 0 -> lower bound', { random: 0 }, { retry: true, delayMs: 500 }],
-    ['random just below 1 -> upper bound', { random: 0.999_999 }, { retry: true, delayMs: 1000 }],
-    ['random from a source', { attempt: 2, random: () => 0.25 }, { retry: true, delayMs: 1250 }],
+    ['first failure of three', {}, { retry: true, delayMs: 1050 }],
+    ['random 0 -> the backoff itself', { random: 0 }, { retry: true, delayMs: 1000 }],
+    ['random just below 1 -> backoff + 10%', { random: 0.999_999 }, { retry: true, delayMs: 1100 }],
+    ['random from a source', { attempt: 2, random: () => 0.25 }, { retry: true, delayMs: 2050 }],
+    [
+      'at the cap, no jitter above max',
+      { attempt: 7, maxAttempts: 8, random: 0.999_999 },
+      { retry: true, delayMs: 60_000 },
+    ],
     ['last attempt failed', { attempt: 3 }, { retry: false, reason: 'attempts-exhausted' }],
     ['no retries configured', { maxAttempts: 1 }, { retry: false, reason: 'attempts-exhausted' }],
     ['past the last attempt', { attempt: 4 }, { retry: false, reason: 'attempts-exhausted' }],
@@ -96,13 +107,13 @@ describe('decideRetry', () => {
   });
 
   it('reaches every whole millisecond of the bounds', () => {
-    const backoff = { initialMs: 10, factor: 2, maxMs: 100 };
+    const backoff = { initialMs: 50, factor: 2, maxMs: 1000 };
     const seen = new Set<number>();
     for (let i = 0; i < 1000; i++) {
       const decision = decideRetry(input({ backoff, random: i / 1000 }));
       if (decision.retry) seen.add(decision.delayMs);
     }
-    expect([...seen].sort((a, b) => a - b)).toEqual([5, 6, 7, 8, 9, 10]);
+    expect([...seen].sort((a, b) => a - b)).toEqual([50, 51, 52, 53, 54, 55]);
   });
 
   it.each<[Partial<RetryInput>, string]>([
@@ -135,7 +146,40 @@ describe('decideRetry', () => {
           expect(decision.delayMs).toBeLessThanOrEqual(bounds.maxMs);
           expect(decision.delayMs).toBeGreaterThanOrEqual(0);
           expect(decision.delayMs).toBeLessThanOrEqual(backoff.maxMs);
-          expect(bounds.minMs).toBeGreaterThanOrEqual(bounds.maxMs / 2);
+          // Jitter only upward, by at most 10% of the base delay.
+          expect(decision.delayMs - bounds.minMs).toBeLessThanOrEqual(bounds.minMs / 10);
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('never retries sooner than the backoff: initial * factor^(attempt - 1), capped at max', () => {
+    // Durations are whole milliseconds (workflow parsing rejects `0.5ms`); the factor need not be whole.
+    const wholeMsBackoff = fc.record({
+      initialMs: fc.integer({ min: 0, max: 100_000 }),
+      factor: fc.oneof(fc.integer({ min: 1, max: 10 }), fc.double({ min: 1, max: 10, noNaN: true })),
+      maxMs: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+    });
+    fc.assert(
+      fc.property(
+        wholeMsBackoff,
+        fc.integer({ min: 1, max: 100 }),
+        arbitraryRandom,
+        (backoff, attempt, random) => {
+          const decision = decideRetry({
+            attempt,
+            maxAttempts: attempt + 1,
+            backoff,
+            retryable: true,
+            random,
+          });
+          if (!decision.retry) return expect.unreachable('a retry was expected');
+          const backoffMs = Math.min(backoff.maxMs, backoff.initialMs * backoff.factor ** (attempt - 1));
+          // The tolerance only absorbs binary noise of the exponentiation (100 * 1.1^2 = 121.00000000000001).
+          expect(decision.delayMs).toBeGreaterThanOrEqual(backoffMs - 1e-6);
+          expect(decision.delayMs).toBeLessThanOrEqual(backoff.maxMs);
+          expect(decision.delayMs).toBeLessThanOrEqual(Math.ceil(backoffMs) * 1.1);
         },
       ),
       { numRuns: 2000 },

@@ -1,5 +1,8 @@
 import { InvalidRetryInputError } from './errors.js';
 
+/** How far from a whole millisecond a computed delay may be and still count as that millisecond. */
+const ROUNDING_NOISE_MS = 1e-6;
+
 /** Exponential backoff settings of a task (normalized, in milliseconds). */
 export interface Backoff {
   /** Base delay after the first failed attempt; >= 0. */
@@ -32,10 +35,12 @@ export type RetryDecision =
   | { readonly retry: false; readonly reason: NoRetryReason };
 
 /**
- * The range of the jittered delay after failed attempt `attempt` (1-based). With the base delay
- * `d = floor(min(maxMs, initialMs * factor^(attempt - 1)))`, the bounds are
- * `[ceil(d / 2), d]`: never negative, never above `backoff.maxMs`. `maxMs` of the result is the
- * base delay itself, non-decreasing in `attempt` when `factor >= 1`.
+ * The range of the jittered delay after failed attempt `attempt` (1-based). The base delay is the
+ * configured backoff, `initialMs * factor^(attempt - 1)` capped at `backoff.maxMs`, rounded up to a
+ * whole millisecond: `d = min(floor(maxMs), ceil(initialMs * factor^(attempt - 1)))`. The bounds
+ * are `[d, min(floor(maxMs), d + floor(d / 10))]`: jitter only adds, at most 10% of `d`, so a retry
+ * never starts before its backoff and never waits more than `backoff.maxMs`. Both bounds are
+ * non-decreasing in `attempt` when `factor >= 1`.
  * @throws InvalidRetryInputError naming the field when an input is out of range.
  */
 export function backoffBounds(attempt: number, backoff: Backoff): { minMs: number; maxMs: number } {
@@ -45,15 +50,21 @@ export function backoffBounds(attempt: number, backoff: Backoff): { minMs: numbe
   checkNumber('backoff.maxMs', backoff.maxMs, 'a finite number >= 0', (v) => v >= 0);
   // initialMs * factor^n may overflow to Infinity (capped by min); 0 * Infinity would be NaN.
   const uncapped = backoff.initialMs === 0 ? 0 : backoff.initialMs * backoff.factor ** (attempt - 1);
-  const base = Math.floor(Math.min(backoff.maxMs, uncapped));
-  return { minMs: Math.ceil(base / 2), maxMs: base };
+  // Round up: the delay may not fall short of the backoff (binary noise such as 100 * 1.1^2 =
+  // 121.00000000000001 is absorbed, not rounded up to 122); floor(maxMs): nor exceed the cap.
+  const nearest = Math.round(uncapped);
+  const whole = Math.abs(uncapped - nearest) <= ROUNDING_NOISE_MS ? nearest : Math.ceil(uncapped);
+  const cap = Math.floor(backoff.maxMs);
+  const base = Math.min(cap, whole);
+  return { minMs: base, maxMs: Math.min(cap, base + Math.floor(base / 10)) };
 }
 
 /**
  * Decides whether a failed attempt runs again and after how long. No retry when the failure is
  * not retryable or `attempt >= maxAttempts`; otherwise the delay is drawn uniformly among the
- * whole milliseconds of {@link backoffBounds}: `[ceil(d / 2), d]` for base delay `d` ("equal
- * jitter": at least half the base delay, spreading retries of many tasks that failed together).
+ * whole milliseconds of {@link backoffBounds}: `[d, d + floor(d / 10)]` for base delay `d`, capped at
+ * `backoff.maxMs` (upward jitter only: never sooner than the backoff, and up to 10% later, spreading
+ * retries of many tasks that failed together).
  * @throws InvalidRetryInputError naming the field when an input is out of range.
  */
 export function decideRetry(input: RetryInput): RetryDecision {

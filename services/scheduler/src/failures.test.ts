@@ -40,13 +40,13 @@ describe('decideFailure', () => {
   });
 
   it('draws the retry delay from the task backoff and fences on the attempt', () => {
-    // Attempt 2: base delay 1000 * 2 = 2000 ms, equal jitter in [1000, 2000].
+    // Attempt 2: base delay 1000 * 2 = 2000 ms, upward jitter in [2000, 2200].
     expect(decideFailure({ ...report, attempt: 2 }, { ...row, attempt: 2 }, backoff, () => 0)).toEqual({
       kind: 'retry',
-      request: { id: 'r:a', attempt: 2, delayMs: 1000 },
+      request: { id: 'r:a', attempt: 2, delayMs: 2000 },
     });
     const late = decideFailure({ ...report, attempt: 2 }, { ...row, attempt: 2 }, backoff, random);
-    expect(late.kind === 'retry' && late.request.delayMs).toBe(1999);
+    expect(late.kind === 'retry' && late.request.delayMs).toBe(2200);
   });
 
   it("words the run error with the row's error first", () => {

@@ -39,7 +39,7 @@ export class ShellCommandError extends WorkerError {
   }
 }
 
-/** An http task got a status >= 400. */
+/** An http task got a status >= 400; retryable, whatever the status (SPEC: it fails the attempt). */
 export class HttpStatusError extends WorkerError {
   override name = 'HttpStatusError';
   constructor(
@@ -47,6 +47,18 @@ export class HttpStatusError extends WorkerError {
     readonly status: number,
   ) {
     super(message);
+  }
+}
+
+/**
+ * An http task's request failed before a complete response (connection refused, DNS, reset); retryable.
+ * The message names the low-level cause (`connect ECONNREFUSED 127.0.0.1:18399`), which fetch hides
+ * behind a bare `fetch failed`.
+ */
+export class HttpRequestError extends WorkerError {
+  override name = 'HttpRequestError';
+  constructor(message: string, options: { cause: unknown }) {
+    super(message, options);
   }
 }
 

@@ -19,6 +19,7 @@ export {
 } from './builtins/index.js';
 export { loadWorkerConfig, queuesOf, type WorkerConfig, WorkerEnvSchema } from './config.js';
 export {
+  HttpRequestError,
   HttpStatusError,
   NonRetryableError,
   ShellCommandError,

@@ -230,8 +230,10 @@ describe('built-in and custom handlers', () => {
 
   it.each([
     ['fails', /^command exited with code 3: oops\nmore detail$/, true],
-    ['get404', /^HTTP 404 Not Found from GET http:\/\/127\.0\.0\.1:\d+\/missing: no such thing$/, false],
-    ['unknown', /^no handler for type "nobody-handles-this" on queue "default"$/, false],
+    // Retryable: any status >= 400 is an ordinary failed attempt (SPEC §3, §4).
+    ['get404', /^HTTP 404 Not Found from GET http:\/\/127\.0\.0\.1:\d+\/missing: no such thing$/, true],
+    // Retryable: another worker of the pool may register the type.
+    ['unknown', /^no handler for type "nobody-handles-this" on queue "default"$/, true],
     ['permanent', /^card declined$/, false],
     ['surrogate', /^bad \uFFFD text$/, false],
     ['big', /^output is 2002 bytes, over the limit of 1000 bytes \(RELAY_MAX_OUTPUT_BYTES\)$/, false],

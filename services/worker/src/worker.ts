@@ -170,10 +170,12 @@ export function createWorker(opts: WorkerOptions = {}): Worker {
       inputText = storableJson(p.input);
       const handler = Object.hasOwn(handlers, p.task.type) ? handlers[p.task.type] : undefined;
       if (!handler) {
+        // Retryable: in a pool where only some workers register the type, another attempt may land on
+        // one that does (and a worker deployed with the handler later can pick it up).
         result = {
           ok: false,
           error: `no handler for type "${p.task.type}" on queue "${claim.queue}"`,
-          retryable: false,
+          retryable: true,
         };
       } else {
         await acquireSlot();

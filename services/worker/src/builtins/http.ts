@@ -1,4 +1,4 @@
-import { HttpStatusError, NonRetryableError } from '../errors.js';
+import { HttpRequestError, HttpStatusError, NonRetryableError } from '../errors.js';
 import type { Handler } from '../types.js';
 import { parseJsonOrText, withObject } from './input.js';
 
@@ -6,8 +6,10 @@ const BODY_HEAD_CHARS = 512;
 
 /**
  * `http {url, method?, headers?, body?}`: fetch with the attempt's signal; a non-string body is sent
- * as JSON. Output = the response body, JSON-parsed when it is JSON. A status >= 400 fails the
- * attempt with the status and the body's head: retryable for 408, 429 and 5xx, permanent for other 4xx.
+ * as JSON. Output = the response body, JSON-parsed when it is JSON. A status >= 400 fails the attempt
+ * with the status, its text and the body's head; like a request that got no response (its message
+ * names the cause, e.g. `connect ECONNREFUSED ...`), it is retried while attempts remain: a 404 or 401
+ * may be a deployment or credential not in place yet. Only a malformed `with` fails for good.
  */
 export const httpHandler: Handler = async (input, ctx) => {
   const w = withObject(input, 'http');
@@ -36,13 +38,42 @@ export const httpHandler: Handler = async (input, ctx) => {
       if (!headers.has('content-type')) headers.set('content-type', 'application/json');
     }
   }
-  const response = await fetch(url, { method, headers, body, signal: ctx.signal });
-  const text = await response.text();
-  if (response.status >= 400) {
+  // Origin and path only: a query string may carry credentials.
+  const target = `${method} ${url.origin}${url.pathname}`;
+  let status: number;
+  let statusText: string;
+  let text: string;
+  try {
+    const response = await fetch(url, { method, headers, body, signal: ctx.signal });
+    ({ status, statusText } = response);
+    text = await response.text();
+  } catch (err) {
+    // An abort is reported by the attempt runner (timeout or cancellation), not as a network error.
+    if (ctx.signal.aborted) throw err;
+    throw new HttpRequestError(`${describeFetchError(err)} (${target})`, { cause: err });
+  }
+  if (status >= 400) {
     const head = text.length > BODY_HEAD_CHARS ? `${text.slice(0, BODY_HEAD_CHARS)}...` : text;
-    const message = `HTTP ${response.status} ${response.statusText} from ${method} ${url.origin}${url.pathname}: ${head}`;
-    const retryable = response.status >= 500 || response.status === 408 || response.status === 429;
-    throw retryable ? new HttpStatusError(message, response.status) : new NonRetryableError(message);
+    throw new HttpStatusError(`HTTP ${status} ${statusText} from ${target}: ${head}`, status);
   }
   return parseJsonOrText(text);
 };
+
+/**
+ * `fetch failed: connect ECONNREFUSED 127.0.0.1:18399`: undici's TypeError with the socket or DNS
+ * error it wraps as `cause` (an AggregateError with an empty message when every address of a host
+ * refused, so its members are listed).
+ */
+export function describeFetchError(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const cause = causeText(err.cause);
+  return cause && cause !== err.message ? `${err.message}: ${cause}` : err.message || err.name;
+}
+
+function causeText(cause: unknown): string {
+  if (cause instanceof AggregateError && !cause.message) {
+    return [...new Set(cause.errors.map((e) => causeText(e)).filter((t) => t !== ''))].join('; ');
+  }
+  if (cause instanceof Error) return cause.message || (cause as NodeJS.ErrnoException).code || cause.name;
+  return cause === undefined || cause === null ? '' : String(cause);
+}
