@@ -1,4 +1,4 @@
-import { commonEnv, envInt, envPort, envString, parseEnv } from '@relay/runtime';
+import { ConfigError, commonEnv, envInt, envPort, envString, parseEnv } from '@relay/runtime';
 import * as v from 'valibot';
 
 const MAX_TIMER_MS = 2_147_483_647;
@@ -7,8 +7,13 @@ const MAX_TIMER_MS = 2_147_483_647;
 export const IngestEnv = v.object({
   ...commonEnv,
   PORT: envPort(8080),
-  // Optional: unset (or blank) disables authentication.
-  RELAY_API_TOKEN: v.optional(envString()),
+  // Optional: unset (or empty) disables authentication; see loadConfig for a blank one.
+  RELAY_API_TOKEN: v.optional(
+    envString(undefined, {
+      pattern: /^\S+$/,
+      expected: 'expected a token without spaces (a request sends it as `Authorization: Bearer <token>`)',
+    }),
+  ),
   RELAY_MAX_BODY_BYTES: envInt({ min: 1, max: 1024 * 1024 * 1024, default: 1024 * 1024 }),
   RELAY_REQUEST_TIMEOUT_MS: envInt({ min: 1, max: MAX_TIMER_MS, default: 5000 }),
 });
@@ -31,6 +36,17 @@ export interface IngestConfig {
 
 /** Reads the configuration from `env`; throws ConfigError (one line per bad variable, naming it). */
 export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): IngestConfig {
+  // parseEnv counts a blank variable as unset; for the token that would turn authentication off
+  // without a word (a secret mounted as whitespace), so only an empty one means unset.
+  const token = env.RELAY_API_TOKEN;
+  if (token !== undefined && token !== '' && token.trim() === '') {
+    throw new ConfigError([
+      {
+        variable: 'RELAY_API_TOKEN',
+        problem: 'is blank; leave it unset (or empty) to turn authentication off',
+      },
+    ]);
+  }
   const parsed = parseEnv(IngestEnv, env);
   return {
     databaseUrl: parsed.DATABASE_URL,

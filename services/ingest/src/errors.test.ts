@@ -61,14 +61,25 @@ describe('authentication', () => {
 });
 
 describe('routing and error shape', () => {
-  it('404 with the error envelope for an unknown route or method', async () => {
-    for (const [path, method] of [
-      ['/nowhere', 'GET'],
-      ['/runs', 'DELETE'],
+  it('404 with the error envelope (details null) for an unknown route', async () => {
+    const res = await app.request('/nowhere');
+    expect(res.status).toBe(404);
+    expect(await res.json()).toEqual({
+      error: { code: 'not_found', message: 'no route for GET /nowhere', details: null },
+    });
+  });
+
+  it('405 with Allow for a known path asked with another method', async () => {
+    for (const [path, method, allow] of [
+      ['/runs', 'DELETE', 'GET, HEAD'],
+      ['/workflows/x', 'DELETE', 'GET, HEAD'],
+      ['/workflows', 'PUT', 'GET, POST, HEAD'],
+      ['/runs/r1/cancel', 'GET', 'POST'],
     ] as const) {
       const res = await app.request(path, { method });
-      expect(res.status).toBe(404);
-      expect(await res.json()).toMatchObject({ error: { code: 'not_found' } });
+      expect(res.status, `${method} ${path}`).toBe(405);
+      expect(res.headers.get('allow')).toBe(allow);
+      expect(await res.json()).toMatchObject({ error: { code: 'method_not_allowed' } });
     }
   });
 
@@ -86,7 +97,121 @@ describe('routing and error shape', () => {
     );
     const res = await broken.request('/workflows');
     expect(res.status).toBe(500);
-    expect(await res.json()).toEqual({ error: { code: 'internal', message: 'internal server error' } });
+    expect(await res.json()).toEqual({
+      error: { code: 'internal', message: 'internal server error', details: null },
+    });
+  });
+
+  it('401 says which scheme to use', async () => {
+    const res = await h.app({ apiToken: TOKEN }).request('/workflows');
+    expect(res.headers.get('www-authenticate')).toBe('Bearer realm="relay"');
+    expect(await res.json()).toMatchObject({ error: { code: 'unauthorized', details: null } });
+  });
+});
+
+describe('input Postgres cannot store, or too deep to walk: 400 naming the field, never 500', () => {
+  const deep = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`;
+  const bodyIssue = async (res: Response) => {
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { error: { code: string; message: string; details: unknown } };
+    expect(body.error.code).toBe('invalid_request');
+    return body.error;
+  };
+
+  it.each([
+    [
+      'a NUL in the input',
+      JSON.stringify({ input: { a: 'x\u0000' } }),
+      'invalid body: input.a: must not contain a NUL character (\\u0000)',
+    ],
+    [
+      'a lone surrogate in the input',
+      JSON.stringify({ input: { a: '\ud800' } }),
+      'invalid body: input.a: must be valid Unicode (an unpaired surrogate \\ud800)',
+    ],
+    [
+      'a NUL in a key',
+      JSON.stringify({ input: { 'k\u0000': 1 } }),
+      'invalid body: input.k\u0000: key must not contain a NUL character (\\u0000)',
+    ],
+    [
+      'an input 5,000 levels deep',
+      `{"input": {"a": ${deep(5000)}}}`,
+      /^invalid body: input\.a(\[0\])+: nests deeper than 64 levels/,
+    ],
+  ])('POST /workflows/:id/runs with %s', async (_name, body, message) => {
+    const init = { method: 'POST', headers: { 'content-type': 'application/json' }, body };
+    const error = await bodyIssue(await app.request('/workflows/basic/runs', init));
+    expect(error.message).toMatch(message);
+  });
+
+  it('an event payload with a NUL, or a NUL in its type', async () => {
+    const payload = await bodyIssue(
+      await app.request('/events', jsonRequest('POST', { type: 't', payload: { a: '\u0000' } })),
+    );
+    expect(payload.details).toEqual([
+      { path: 'payload.a', message: 'must not contain a NUL character (\\u0000)' },
+    ]);
+    const type = await bodyIssue(
+      await app.request('/events', jsonRequest('POST', { type: 't\u0000', payload: {} })),
+    );
+    expect(type.details).toEqual([{ path: 'type', message: 'must not contain a NUL character (\\u0000)' }]);
+  });
+
+  it('a workflow whose name holds a NUL, as JSON and as YAML', async () => {
+    for (const init of [
+      jsonRequest('POST', { id: 'nul', name: 'a\u0000b', tasks: { a: {} } }),
+      yamlRequest('id: nul\nname: "a\\0b"\ntasks:\n  a: {}\n'),
+    ]) {
+      const res = await app.request('/workflows', init);
+      expect(res.status).toBe(400);
+      expect(await res.json()).toMatchObject({
+        error: {
+          code: 'invalid_workflow',
+          message: /^invalid workflow: name: must not contain a NUL character .*\(line 2, column \d+\)$/,
+        },
+      });
+    }
+  });
+
+  it('a NUL in the path or the query', async () => {
+    for (const path of ['/runs/%00', '/runs/r1/tasks/%00/approve', '/workflows/%00']) {
+      const res = await app.request(path, { method: path.endsWith('approve') ? 'POST' : 'GET' });
+      expect((await bodyIssue(res)).message).toBe('invalid path: must not contain a NUL character (%00)');
+    }
+    const res = await app.request('/runs?workflowId=%00');
+    expect((await bodyIssue(res)).message).toBe(
+      'invalid query: workflowId: must not contain a NUL character (\\u0000)',
+    );
+  });
+
+  it('a body that is a list, a string or null where an object belongs', async () => {
+    for (const [body, got] of [
+      [[], 'a list'],
+      ['x', 'string'],
+      [null, 'null'],
+    ] as const) {
+      const error = await bodyIssue(await app.request('/workflows/basic/runs', jsonRequest('POST', body)));
+      expect(error.message).toBe(`invalid body: must be a JSON object (got ${got})`);
+    }
+  });
+
+  it('an unknown or missing field is said plainly', async () => {
+    const unknown = await bodyIssue(
+      await app.request('/workflows/basic/runs', jsonRequest('POST', { inpt: {} })),
+    );
+    expect(unknown.message).toBe('invalid body: inpt: unknown field');
+    const missing = await bodyIssue(await app.request('/events', jsonRequest('POST', { type: 't' })));
+    expect(missing.message).toBe('invalid body: payload: is required');
+  });
+
+  it('415 for a compressed body', async () => {
+    const res = await app.request(
+      '/workflows/basic/runs',
+      jsonRequest('POST', {}, { 'content-encoding': 'gzip' }),
+    );
+    expect(res.status).toBe(415);
+    expect(await res.json()).toMatchObject({ error: { message: /content encoding 'gzip' is not accepted/ } });
   });
 });
 
@@ -127,7 +252,7 @@ describe('unreachable dependencies', () => {
     }
   });
 
-  it('503 when Redis is unreachable while publishing RunStarted', async () => {
+  it('201 when Redis is unreachable while publishing RunStarted: the run is stored, the reconciler announces it', async () => {
     const redis = createRedis('redis://127.0.0.1:1', { logger: h.logger, name: 'ingest-test-down' });
     const bus = createBus({
       redis,
@@ -141,8 +266,11 @@ describe('unreachable dependencies', () => {
       const started = Date.now();
       const res = await down.request('/workflows/basic/runs', jsonRequest('POST', {}));
       expect(Date.now() - started).toBeLessThan(2000);
-      expect(res.status).toBe(503);
-      expect(await res.json()).toMatchObject({ error: { code: 'unavailable', message: /redis/ } });
+      // A 503 would make the client retry, and start the run a second time.
+      expect(res.status).toBe(201);
+      const { id } = (await res.json()) as { id: string };
+      const [stored] = await h.sql<{ status: string }[]>`SELECT status FROM runs WHERE id = ${id}`;
+      expect(stored?.status).toBe('RUNNING');
       expect((await down.request('/readyz')).status).toBe(503);
     } finally {
       await bus.close();

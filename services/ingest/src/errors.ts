@@ -7,19 +7,22 @@ export interface Issue {
 }
 
 /**
- * An error the API answers with a fitting status: `{"error": {"code", "message", "details"?}}`.
+ * An error the API answers with a fitting status: `{"error": {"code", "message", "details"}}`.
  * Every subclass fixes its status and code; `app.onError` maps it in one place.
  */
 export class ApiError extends Error {
   override readonly name: string = 'ApiError';
+  /** Response headers the status calls for (`WWW-Authenticate` on 401, `Allow` on 405). */
+  readonly headers: Record<string, string> | undefined;
   constructor(
-    readonly status: 400 | 401 | 404 | 409 | 413 | 415 | 503,
+    readonly status: 400 | 401 | 404 | 405 | 409 | 413 | 415 | 503,
     readonly code: string,
     message: string,
     readonly details?: unknown,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; headers?: Record<string, string> },
   ) {
     super(message, options);
+    this.headers = options?.headers;
   }
 }
 
@@ -36,7 +39,9 @@ export class InvalidWorkflowError extends ApiError {
   override readonly name = 'InvalidWorkflowError';
   constructor(issues: Issue[]) {
     const first = issues[0];
-    const where = first ? `${first.path || '(document)'}: ${first.message}` : 'invalid workflow';
+    const at = first?.line === undefined ? '' : ` (line ${first.line}, column ${first.column})`;
+    const more = issues.length > 1 ? ` (and ${issues.length - 1} more, in details)` : '';
+    const where = first ? `${first.path || '(document)'}: ${first.message}${at}${more}` : 'invalid workflow';
     super(400, 'invalid_workflow', `invalid workflow: ${where}`, issues);
   }
 }
@@ -45,7 +50,9 @@ export class InvalidWorkflowError extends ApiError {
 export class UnauthorizedError extends ApiError {
   override readonly name = 'UnauthorizedError';
   constructor(message = 'missing or invalid bearer token') {
-    super(401, 'unauthorized', message);
+    super(401, 'unauthorized', message, undefined, {
+      headers: { 'WWW-Authenticate': 'Bearer realm="relay"' },
+    });
   }
 }
 
@@ -54,6 +61,22 @@ export class NotFoundError extends ApiError {
   override readonly name = 'NotFoundError';
   constructor(message: string) {
     super(404, 'not_found', message);
+  }
+}
+
+/** 405: the path exists, but not with this method. */
+export class MethodNotAllowedError extends ApiError {
+  override readonly name = 'MethodNotAllowedError';
+  constructor(method: string, path: string, allowed: readonly string[]) {
+    super(
+      405,
+      'method_not_allowed',
+      `${method} is not allowed on ${path}; use ${allowed.join(', ')}`,
+      { allowed },
+      {
+        headers: { Allow: allowed.join(', ') },
+      },
+    );
   }
 }
 
@@ -86,6 +109,19 @@ export class UnsupportedMediaTypeError extends ApiError {
   }
 }
 
+/** 415: the body is compressed (`Content-Encoding`); the API reads plain bodies only. */
+export class UnsupportedContentEncodingError extends ApiError {
+  override readonly name = 'UnsupportedContentEncodingError';
+  constructor(encoding: string) {
+    super(
+      415,
+      'unsupported_media_type',
+      `content encoding '${encoding}' is not accepted; send the body uncompressed`,
+      { accepted: ['identity'] },
+    );
+  }
+}
+
 /** 503: Postgres or Redis is unreachable or did not answer in time (retryable). */
 export class DependencyUnavailableError extends ApiError {
   override readonly name = 'DependencyUnavailableError';
@@ -95,5 +131,26 @@ export class DependencyUnavailableError extends ApiError {
     options?: { cause?: unknown; details?: unknown },
   ) {
     super(503, 'unavailable', `${dependency} unavailable: ${reason}`, options?.details, options);
+  }
+}
+
+/**
+ * Publishes the event of a write already committed. Every such write is one the reaper's reconciler
+ * re-announces when its event is lost (a run without task runs, a recorded cancel or decision), so a
+ * publish that fails because Redis does not answer is logged and the request still succeeds: a 503 would
+ * tell the client nothing happened, and its retry would start a second run.
+ */
+export async function announceCommitted(
+  logger: { warn(fields: object, message: string): void },
+  publish: () => Promise<unknown>,
+): Promise<void> {
+  try {
+    await publish();
+  } catch (err) {
+    if (!(err instanceof DependencyUnavailableError)) throw err;
+    logger.warn(
+      { err },
+      "event not published (Redis did not answer); the reaper's reconciler will announce it",
+    );
   }
 }

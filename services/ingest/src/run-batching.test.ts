@@ -24,6 +24,10 @@ afterAll(async () => {
   await h?.close();
 });
 
+// An input the API accepts that this file's repository turns into one Postgres refuses (jsonb has no
+// \u0000; the API itself answers 400 for one), to get a row the INSERT rejects.
+const POISON = 'poison';
+
 /** The real repository, recording the runs of every insertRuns call; `before` may fail or hold a call. */
 function recordingRepo(before?: (call: number) => Promise<void>): { repo: Repository; batches: NewRun[][] } {
   const real = createRepository(h.sql, { timeoutMs: 5000 });
@@ -35,7 +39,9 @@ function recordingRepo(before?: (call: number) => Promise<void>): { repo: Reposi
       insertRuns: async (runs) => {
         batches.push([...runs]);
         await before?.(batches.length);
-        return real.insertRuns(runs);
+        return real.insertRuns(
+          runs.map((run) => ({ ...run, inputJson: run.inputJson.replace(POISON, '\\u0000') })),
+        );
       },
     },
   };
@@ -66,7 +72,9 @@ describe('concurrent POST /workflows/:id/runs', () => {
       const workflowId = targets[i] as string;
       if (workflowId === 'ghost') {
         expect(status).toBe(404);
-        expect(body).toEqual({ error: { code: 'not_found', message: "workflow 'ghost' not found" } });
+        expect(body).toEqual({
+          error: { code: 'not_found', message: "workflow 'ghost' not found", details: null },
+        });
         return;
       }
       expect(status).toBe(201);
@@ -122,11 +130,13 @@ describe('concurrent POST /workflows/:id/runs', () => {
   it('a run whose input the database rejects fails alone; its batch neighbours are created', async () => {
     const { repo, batches } = recordingRepo();
     const app = h.app({}, { repo });
-    // jsonb has no \u0000: Postgres rejects this input (a 500, as before batching).
-    const inputs = [{ n: 1 }, { n: 2, bad: 'nul\u0000' }, { n: 3 }];
+    // Postgres rejects this input (a 500, as before batching).
+    const inputs = [{ n: 1 }, { n: 2, bad: POISON }, { n: 3 }];
     const answers = await Promise.all(inputs.map((input) => post(app, 'two', input)));
     expect(answers.map((a) => a.status)).toEqual([201, 500, 201]);
-    expect(answers[1]?.body).toEqual({ error: { code: 'internal', message: 'internal server error' } });
+    expect(answers[1]?.body).toEqual({
+      error: { code: 'internal', message: 'internal server error', details: null },
+    });
     expect(batches.map((b) => b.length)).toEqual([3, 1, 1, 1]);
   });
 
@@ -148,13 +158,15 @@ describe('concurrent POST /workflows/:id/runs', () => {
     release();
     expect(await first).toEqual({
       status: 503,
-      body: { error: { code: 'unavailable', message: 'postgres unavailable: connection lost' } },
+      body: {
+        error: { code: 'unavailable', message: 'postgres unavailable: connection lost', details: null },
+      },
     });
     expect((await Promise.all(later)).map((a) => a.status)).toEqual([201, 201]);
     expect(batches.map((b) => b.length)).toEqual([1, 2]);
   });
 
-  it('a failed publish fails only its batch, and the runs stay stored for the reconciler', async () => {
+  it('a failed publish still answers 201: the runs stay stored for the reconciler', async () => {
     const published: number[] = [];
     const app = h.app(
       {},
@@ -168,8 +180,7 @@ describe('concurrent POST /workflows/:id/runs', () => {
       },
     );
     const answers = await Promise.all([1, 2, 3].map((n) => post(app, 'three', { n })));
-    expect(answers.map((a) => a.status)).toEqual([503, 503, 503]);
-    expect(answers[0]?.body).toMatchObject({ error: { code: 'unavailable', message: /^redis unavailable/ } });
+    expect(answers.map((a) => a.status)).toEqual([201, 201, 201]);
     expect(published).toEqual([3]);
     const [stored] = await h.sql<{ n: number }[]>`
       SELECT count(*)::int AS n FROM runs

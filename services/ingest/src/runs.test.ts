@@ -211,7 +211,7 @@ describe('POST /runs/:id/cancel', () => {
     const runId = await startRun({});
     const res = await app.request(`/runs/${runId}/cancel`, { method: 'POST' });
     expect(res.status).toBe(202);
-    expect(await res.json()).toEqual({ id: runId, status: 'CANCELLING' });
+    expect(await res.json()).toEqual({ id: runId, status: 'RUNNING', cancelRequested: true });
     const [run] = await h.sql`SELECT status, cancel_requested_at FROM runs WHERE id = ${runId}`;
     expect(run?.status).toBe('RUNNING');
     expect(run?.cancel_requested_at).toBeInstanceOf(Date);

@@ -154,6 +154,28 @@ describe('ingest over real HTTP', () => {
     }
   });
 
+  it('a taken port is refused naming PORT', async () => {
+    const first = await startOnAnyPort();
+    try {
+      await expect(startOnAnyPort({ PORT: String(first.port) })).rejects.toThrow(
+        new RegExp(`^PORT: port ${first.port} is already in use .*; set PORT to another port$`),
+      );
+    } finally {
+      await first.stop();
+    }
+  });
+
+  it('a blank RELAY_API_TOKEN is refused rather than turning authentication off', () => {
+    expect(() => loadConfig({ RELAY_API_TOKEN: '  ' })).toThrow(
+      'RELAY_API_TOKEN: is blank; leave it unset (or empty) to turn authentication off',
+    );
+    expect(() => loadConfig({ RELAY_API_TOKEN: 'two words' })).toThrow(
+      /^RELAY_API_TOKEN: expected a token without spaces/,
+    );
+    expect(loadConfig({ RELAY_API_TOKEN: '' }).apiToken).toBeUndefined();
+    expect(loadConfig({ RELAY_API_TOKEN: 'tok' }).apiToken).toBe('tok');
+  });
+
   it('exits 1 with one line naming a bad variable', async () => {
     const main = fileURLToPath(new URL('./main.ts', import.meta.url));
     const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=relay-source', main], {

@@ -45,11 +45,28 @@ export async function startIngest(
     checks: { postgres: () => checkDatabase(sql), redis: () => checkRedis(redis) },
   });
 
-  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+  const listen = new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const listening = serve({ fetch: app.fetch, port: config.port, hostname: deps.hostname }, () =>
       resolve(listening),
     );
-    listening.once('error', reject);
+    listening.once('error', (err: NodeJS.ErrnoException) => {
+      // Said in terms of the setting to change, as a bad variable is.
+      if (err.code === 'EADDRINUSE' || err.code === 'EACCES') {
+        const why = err.code === 'EADDRINUSE' ? 'is already in use' : 'may not be opened by this user';
+        reject(
+          new Error(`PORT: port ${config.port} ${why} (${err.message}); set PORT to another port`, {
+            cause: err,
+          }),
+        );
+        return;
+      }
+      reject(err);
+    });
+  });
+  const server = await listen.catch(async (err: unknown) => {
+    await Promise.allSettled([bus.close(), sql.end({ timeout: 1 })]);
+    redis.disconnect();
+    throw err;
   });
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;

@@ -239,6 +239,8 @@ describe('GET /workflows', () => {
   it('404 for an unknown workflow', async () => {
     const res = await app.request('/workflows/nope');
     expect(res.status).toBe(404);
-    expect(await res.json()).toEqual({ error: { code: 'not_found', message: "workflow 'nope' not found" } });
+    expect(await res.json()).toEqual({
+      error: { code: 'not_found', message: "workflow 'nope' not found", details: null },
+    });
   });
 });

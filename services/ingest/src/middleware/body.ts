@@ -1,4 +1,5 @@
 import { IncomingMessage } from 'node:http';
+import { findUnstorableJson, formatDocPath } from '@relay/workflow';
 import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import * as v from 'valibot';
@@ -133,7 +134,38 @@ export async function readJsonBody<TSchema extends v.GenericSchema>(
       throw new ValidationError(`body is not valid JSON: ${reason}`, [{ path: '(body)', message: reason }]);
     }
   }
+  // Every JSON body of the API is an object; valibot's object schemas would take an array too.
+  if (!isJsonObject(value)) {
+    const got = value === null ? 'null' : Array.isArray(value) ? 'a list' : typeof value;
+    const message = `must be a JSON object (got ${got})`;
+    throw new ValidationError(`invalid body: ${message}`, [{ path: '(body)', message }]);
+  }
+  // Before validation walks it (see MAX_JSON_DEPTH), and before Postgres refuses it with a 500.
+  const unstorable = findUnstorableJson(value);
+  if (unstorable) {
+    const path = formatDocPath(unstorable.path) || '(body)';
+    throw new ValidationError(`invalid body: ${path}: ${unstorable.message}`, [
+      { path, message: unstorable.message },
+    ]);
+  }
   return validate(schema, value, 'body');
+}
+
+/**
+ * valibot's default message of an issue (`Invalid key: Expected never but received "inpt"`), said as
+ * this API says it elsewhere; a schema's own message is kept.
+ */
+function messageOf(issue: v.BaseIssue<unknown>): string {
+  if (!issue.message.startsWith('Invalid ')) return issue.message;
+  if (issue.type === 'strict_object' && issue.expected === 'never') return 'unknown field';
+  if (issue.kind === 'schema' && issue.received === 'undefined' && issue.expected?.startsWith('"')) {
+    return 'is required';
+  }
+  const requirement = (issue as { requirement?: unknown }).requirement;
+  if (issue.type === 'max_length') return `must be at most ${String(requirement)} characters`;
+  if (issue.type === 'min_length') return `must be at least ${String(requirement)} characters`;
+  if (issue.kind === 'schema') return `must be ${issue.expected} (got ${issue.received})`;
+  return issue.message;
 }
 
 /** Validates `value` (a body or a query) against `schema`; 400 listing every issue by its dot path. */
@@ -146,7 +178,7 @@ export function validate<TSchema extends v.GenericSchema>(
   if (result.success) return result.output;
   const issues: Issue[] = result.issues.map((issue) => ({
     path: v.getDotPath(issue) ?? `(${what})`,
-    message: issue.message,
+    message: messageOf(issue),
   }));
   const summary = issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ');
   throw new ValidationError(`invalid ${what}: ${summary}`, issues);

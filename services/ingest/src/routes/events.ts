@@ -3,7 +3,7 @@ import { Hono } from 'hono';
 import * as v from 'valibot';
 import { withDeadline } from '../deadline.js';
 import type { AppDeps } from '../deps.js';
-import { ConflictError } from '../errors.js';
+import { announceCommitted, ConflictError } from '../errors.js';
 import { isJsonObject, readJsonBody } from '../middleware/body.js';
 import type { EventRun } from '../repository.js';
 
@@ -29,12 +29,14 @@ export function eventRoutes({ repo, bus, config, logger }: AppDeps): Hono {
   const announce = (runs: readonly EventRun[]) =>
     runs.length === 0
       ? Promise.resolve()
-      : withDeadline('redis', config.requestTimeoutMs, () =>
-          bus.publish(
-            runs.map((r) => ({
-              type: 'RunStarted' as const,
-              data: { runId: r.id, workflowId: r.workflowId, workflowVersion: r.workflowVersion },
-            })),
+      : announceCommitted(logger, () =>
+          withDeadline('redis', config.requestTimeoutMs, () =>
+            bus.publish(
+              runs.map((r) => ({
+                type: 'RunStarted' as const,
+                data: { runId: r.id, workflowId: r.workflowId, workflowVersion: r.workflowVersion },
+              })),
+            ),
           ),
         );
 

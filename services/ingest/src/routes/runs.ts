@@ -4,7 +4,7 @@ import { Hono } from 'hono';
 import * as v from 'valibot';
 import { withDeadline } from '../deadline.js';
 import type { AppDeps } from '../deps.js';
-import { ConflictError, NotFoundError } from '../errors.js';
+import { announceCommitted, ConflictError, NotFoundError } from '../errors.js';
 import { isJsonObject, readJsonBody, validate } from '../middleware/body.js';
 import { RUN_STATUSES, type TaskDecision } from '../repository.js';
 import { createRunStarts } from '../run-starts.js';
@@ -47,7 +47,9 @@ export function runRoutes({ repo, bus, config, logger }: AppDeps): Hono {
   const app = new Hono();
   const runStarts = createRunStarts({ repo, bus, config });
   const publish = (events: Parameters<AppDeps['bus']['publish']>[0]) =>
-    withDeadline('redis', config.requestTimeoutMs, () => bus.publish(events));
+    announceCommitted(logger, () =>
+      withDeadline('redis', config.requestTimeoutMs, () => bus.publish(events)),
+    );
 
   app.post('/workflows/:id/runs', async (c) => {
     const workflowId = c.req.param('id');
@@ -64,8 +66,10 @@ export function runRoutes({ repo, bus, config, logger }: AppDeps): Hono {
     if (workflowVersion === null) throw new NotFoundError(`workflow '${workflowId}' not found`);
     // Committed before publishing: the scheduler must find the row when RunStarted arrives. If this publish
     // fails the run stays RUNNING without task runs until the reaper's reconciler re-announces it.
-    await withDeadline('redis', config.requestTimeoutMs, () =>
-      runStarts.announce({ runId, workflowId, workflowVersion }),
+    await announceCommitted(logger, () =>
+      withDeadline('redis', config.requestTimeoutMs, () =>
+        runStarts.announce({ runId, workflowId, workflowVersion }),
+      ),
     );
     logger.info({ runId, workflowId, workflowVersion }, 'run started');
     return c.json({ id: runId, workflowId, workflowVersion, status: 'RUNNING' }, 201);
@@ -109,7 +113,8 @@ export function runRoutes({ repo, bus, config, logger }: AppDeps): Hono {
       data: { runId, ...(body.reason ? { reason: body.reason } : {}) },
     });
     logger.info({ runId }, 'run cancel requested');
-    return c.json({ id: runId, status: 'CANCELLING' }, 202);
+    // The run stays RUNNING until the scheduler has cancelled its tasks (GET /runs/:id then says CANCELLED).
+    return c.json({ id: runId, status: 'RUNNING', cancelRequested: true }, 202);
   });
 
   app.post('/runs/:id/tasks/:taskId/approve', async (c) => {
