@@ -99,6 +99,12 @@ describe('parseWorkflow rejects, naming the path', () => {
       'tasks.Fetch',
       'invalid task id "Fetch": must match ^[a-z0-9][a-z0-9._-]{0,127}$',
     ],
+    [
+      'a task id with output as a later segment',
+      'id: w\ntasks:\n  a.output: {}\n',
+      'tasks.a.output',
+      'invalid task id "a.output": "output" may not follow a dot in a task id (${{ tasks.ID.output }} ends the id at its first ".output")',
+    ],
     ['a task that is not a mapping', `${W}  a: [x]\n`, 'tasks.a', 'must be a mapping (got a list)'],
     [
       'an unknown task field',

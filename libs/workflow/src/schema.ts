@@ -167,9 +167,23 @@ const Defaults = v.nullish(
   }),
 );
 
+// `${{ tasks.ID.output.PATH }}` ends the id at its first `.output`: an id with `output` as a later
+// dot-separated segment (`a.output`, `x.output.y`) could never be referenced, and its references would
+// silently read another task.
+const UNREFERENCEABLE_ID = /\.output(\.|$)/;
+
+const TaskId = v.pipe(
+  identifier('task id'),
+  v.check(
+    (id) => !UNREFERENCEABLE_ID.test(id),
+    (issue) =>
+      `invalid task id ${describe(issue.input)}: "output" may not follow a dot in a task id (\${{ tasks.ID.output }} ends the id at its first ".output")`,
+  ),
+);
+
 const Tasks = v.pipe(
   mappingGuard('a mapping of task id -> task'),
-  v.record(identifier('task id'), TaskSchema),
+  v.record(TaskId, TaskSchema),
   v.check((tasks) => Object.keys(tasks).length > 0, 'a workflow needs at least one task'),
 );
 
