@@ -196,7 +196,7 @@ tasks:
   wait2: { type: sleep, with: { duration: "\${{ input.delay }}" } }
   sh:
     type: shell
-    with: { command: 'echo "\${{ input.name }}"', env: { GREETING: hi, _X1: "\${{ input.x }}" } }
+    with: { command: 'echo "\${{ input.name }}"', env: { GREETING: hi, _X1: "\${{ input.x }}", N: 5, ON: true } }
   call:
     needs: [sh]
     type: http
@@ -212,6 +212,7 @@ tasks:
 `),
     );
     expect(def.tasks.map((t) => t.type)).toEqual(['sleep', 'sleep', 'shell', 'http', 'myOrg.chargeCard:v2']);
+    expect(def.tasks[2]?.with.env).toEqual({ GREETING: 'hi', _X1: '${{ input.x }}', N: 5, ON: true });
     expect(def.tasks[3]?.with.body).toEqual({
       n: 1,
       list: [1, '${{ tasks.sh.output }}'],

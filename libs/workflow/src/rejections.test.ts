@@ -368,10 +368,10 @@ describe('parseWorkflow rejects, naming the path', () => {
       'must not be empty',
     ],
     [
-      'shell env with a non-string value',
-      `${W}  a: { type: shell, with: { command: env, env: { N: 1 } } }\n`,
+      'shell env with a list value',
+      `${W}  a: { type: shell, with: { command: env, env: { N: [1] } } }\n`,
       'tasks.a.with.env.N',
-      'must be a string (got the number 1)',
+      'must be a string, number or boolean (got a list)',
     ],
     [
       'shell env with a bad name',

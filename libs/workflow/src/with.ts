@@ -23,7 +23,7 @@ function checkUrl(value: string): string | null {
   return protocol === 'http:' || protocol === 'https:' ? null : `must use http or https (got ${protocol})`;
 }
 
-const StringMap = (what: string, keys?: RegExp) =>
+const StringMap = (what: string, keys?: RegExp, values: v.GenericSchema = text('a string')) =>
   v.pipe(
     mappingGuard(`a mapping of ${what} name -> string`),
     v.record(
@@ -33,9 +33,14 @@ const StringMap = (what: string, keys?: RegExp) =>
             v.regex(keys, (issue) => `invalid ${what} name ${describe(issue.input)}`),
           )
         : v.string(),
-      text('a string'),
+      values,
     ),
   );
+
+// `N: 5` and `DEBUG: true` as in GitHub Actions or docker-compose; the worker passes their JSON text.
+const EnvValue = v.union([v.string(), v.number(), v.boolean()], (issue) => {
+  return `must be a string, number or boolean (got ${describe(issue.input)})`;
+});
 
 /** `with` of the built-in handlers; custom handlers take any mapping. */
 const BUILTIN_WITH: Record<string, v.GenericSchema> = {
@@ -52,7 +57,7 @@ const BUILTIN_WITH: Record<string, v.GenericSchema> = {
       text('a string'),
       v.check((c) => c.trim().length > 0, 'must not be empty'),
     ),
-    env: v.nullish(StringMap('environment variable', ENV_NAME_PATTERN)),
+    env: v.nullish(StringMap('environment variable', ENV_NAME_PATTERN, EnvValue)),
   }),
   http: strictMapping({
     url: templatedOr(checkUrl, 'a URL'),

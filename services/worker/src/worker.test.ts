@@ -70,8 +70,8 @@ beforeAll(async () => {
       type: 'shell',
       with: {
         command:
-          'echo "$RELAY_ATTEMPT $RELAY_TASK_ID $RELAY_WORKFLOW_ID $GREETING ${RELAY_API_TOKEN:-none} ${REDIS_URL:-none}"',
-        env: { GREETING: '${{ input.greeting }}' },
+          'echo "$RELAY_ATTEMPT $RELAY_TASK_ID $RELAY_WORKFLOW_ID $GREETING $N $ON ${RELAY_API_TOKEN:-none} ${REDIS_URL:-none}"',
+        env: { GREETING: '${{ input.greeting }}', N: 5, ON: true },
       },
     }),
     task('quoted', { needs: ['up'], type: 'shell', with: { command: 'echo ${{ input.v }}' } }),
@@ -257,7 +257,7 @@ describe('built-in and custom handlers', () => {
     try {
       const runId = await run(['env'], { input: { greeting: 'hi there' } });
       const r = await waitStatus(`${runId}:env`, 'SUCCESS');
-      expect(JSON.parse(r.output ?? '')).toBe(`1 env ${WF} hi there none none`);
+      expect(JSON.parse(r.output ?? '')).toBe(`1 env ${WF} hi there 5 true none none`);
     } finally {
       delete process.env.RELAY_API_TOKEN;
       delete process.env.REDIS_URL;
