@@ -53,14 +53,16 @@ async function main(argv: string[]): Promise<number> {
   const api = () => createApiClient(apiOptionsFromEnv());
   switch (command) {
     case 'up':
-      await up({
-        port: positiveInt('--port', values.port ?? process.env.PORT ?? '8080'),
-        workers: positiveInt('--workers', values.workers ?? '1'),
+      return up({
+        port:
+          values.port !== undefined
+            ? portNumber('--port', values.port)
+            : portNumber('PORT', process.env.PORT ?? '8080'),
+        workers: intAtLeast('--workers', values.workers ?? '1', 1),
         examples: !values['no-examples'],
         env: process.env,
         print,
       });
-      return 0;
     case 'start':
       await startService(args[0]);
       return -1; // the service keeps the process alive and exits by itself
@@ -95,10 +97,20 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-function positiveInt(name: string, raw: string): number {
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0 || value > 65_535) {
-    throw new CliError(`${name}: expected a non-negative integer, got "${raw}"`);
+/** An integer >= min given as `raw` for option or variable `name`, or a CliError naming it. */
+function intAtLeast(name: string, raw: string, min: number): number {
+  const value = /^\s*\d+\s*$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new CliError(`${name}: expected an integer >= ${min}, got "${raw}"`);
+  }
+  return value;
+}
+
+/** A TCP port (1..65535) given as `raw` for option or variable `name`, or a CliError naming it. */
+function portNumber(name: string, raw: string): number {
+  const value = /^\s*\d+\s*$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!Number.isInteger(value) || value < 1 || value > 65_535) {
+    throw new CliError(`${name}: expected a port number from 1 to 65535, got "${raw}"`);
   }
   return value;
 }

@@ -20,11 +20,11 @@ interface Child {
   finished: Promise<Finished>;
 }
 
-function startChild(scenario: string, env: Record<string, string> = {}): Child {
+function startChild(scenario: string, env: Record<string, string> = {}, ipc = false): Child {
   const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE, scenario], {
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);
   const records: Record<string, unknown>[] = [];
@@ -44,9 +44,12 @@ function startChild(scenario: string, env: Record<string, string> = {}): Child {
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
   });
-  const finished = new Promise<Finished>((resolve) => {
-    child.on('close', (code) => resolve({ code, records, stderr }));
-  });
+  // Not 'close': with an IPC channel the parent has disconnected, it never fires.
+  const finished = Promise.all([
+    new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code))),
+    new Promise((resolve) => child.stdout?.on('close', resolve)),
+    new Promise((resolve) => child.stderr?.on('close', resolve)),
+  ]).then(([code]) => ({ code, records, stderr }));
   const logged = (msg: string) =>
     records.some((r) => r.msg === msg)
       ? Promise.resolve()
@@ -90,14 +93,48 @@ describe('onShutdown', () => {
   });
 
   it('exits at once on a second signal, with 128 + the signal number', async () => {
-    const { child, logged, finished } = startChild('hang');
+    const { child, logged, finished } = startChild('hang-long');
     await logged('started');
     child.kill('SIGINT');
     await logged('shutting down');
+    // Past the fixture's 50 ms copy window: a deliberate second Ctrl-C, or an orchestrator escalating.
+    await new Promise((resolve) => setTimeout(resolve, 100));
     child.kill('SIGTERM');
     const { code, records } = await finished;
     expect(code).toBe(143);
     expect(records.at(-1)).toMatchObject({ msg: 'second signal, exiting now', signal: 'SIGTERM' });
+  });
+
+  it('takes a signal repeated at once (terminal and npm both sending Ctrl-C) as one, and drains', async () => {
+    const { child, logged, finished } = startChild('drain');
+    await logged('started');
+    child.kill('SIGINT');
+    await logged('shutting down');
+    child.kill('SIGINT');
+    const { code, records } = await finished;
+    expect(code).toBe(0);
+    expect(records.map((r) => r.msg)).toEqual([
+      'started',
+      'shutting down',
+      'draining',
+      'signal repeated at once, taken as the same request',
+      'shutdown complete',
+    ]);
+  });
+
+  it('drains and exits 0 when the IPC channel to its supervisor closes', async () => {
+    const { child, logged, finished } = startChild('drain', {}, true);
+    await logged('started');
+    child.disconnect();
+    const { code, records } = await finished;
+    expect(code).toBe(0);
+    expect(records.map((r) => r.msg)).toEqual([
+      'started',
+      'supervisor gone (IPC channel closed)',
+      'shutting down',
+      'draining',
+      'shutdown complete',
+    ]);
   });
 
   it('exits 1 and logs the error when the handler rejects', async () => {

@@ -9,28 +9,42 @@ export interface OnShutdownOptions {
   logger: Logger;
   /** After the first signal, exit with code 1 if the handler has not finished within this many ms. */
   graceMs: number;
+  /** A second signal this soon after the first is taken as a copy of it; 500 ms when omitted. */
+  copyWindowMs?: number;
 }
 
 const SHUTDOWN_SIGNALS: readonly ShutdownSignal[] = ['SIGTERM', 'SIGINT'];
 
 /**
+ * How soon after a first stop signal a second one counts as a copy of the same request rather than
+ * an impatient second Ctrl-C. One key press can arrive twice: the terminal signals the whole
+ * foreground process group, and npm / npx (`npm run`, `npx relay ...`) forward the SIGINT they got
+ * themselves to their child, which is this process when the script shell execs it (bash does; both
+ * copies arrive within a few ms). A person pressing Ctrl-C again, or an orchestrator escalating,
+ * does so well after this. (`relay up`'s supervisor applies the same rule to its own signals.)
+ */
+const SIGNAL_COPY_WINDOW_MS = 500;
+
+/**
  * On the first SIGTERM or SIGINT runs `handler` once (stop consuming, drain, close clients), then exits:
  * 0 when it resolves, 1 when it rejects or outlasts `graceMs`. A second signal exits at once with
- * 128 + signal number (an impatient Ctrl-C). Returns a function that removes the signal listeners.
+ * 128 + signal number (an impatient Ctrl-C, an orchestrator escalating), unless it comes within
+ * `copyWindowMs` of the first: then it is the same request delivered twice and is ignored.
+ *
+ * A process started with an IPC channel (`relay up` starts every service so, each in its own
+ * process group) also stops gracefully when the channel closes: its supervisor has exited or was
+ * killed, and a service must not run on unsupervised. Returns a function that removes the listeners.
  */
 export function onShutdown(
   handler: (signal: ShutdownSignal) => Promise<void>,
   options: OnShutdownOptions,
 ): () => void {
   const { logger, graceMs } = options;
-  let shuttingDown = false;
+  const copyWindowMs = options.copyWindowMs ?? SIGNAL_COPY_WINDOW_MS;
+  let firstSignalAt: number | undefined;
 
-  const onSignal = (signal: ShutdownSignal): void => {
-    if (shuttingDown) {
-      logger.warn({ signal }, 'second signal, exiting now');
-      process.exit(128 + constants.signals[signal]);
-    }
-    shuttingDown = true;
+  const shutDown = (signal: ShutdownSignal): void => {
+    firstSignalAt = Date.now();
     logger.info({ signal, graceMs }, 'shutting down');
     // Not unref'd: the timer must fire even if the handler is stuck on nothing that keeps the loop alive.
     setTimeout(() => {
@@ -49,9 +63,31 @@ export function onShutdown(
     );
   };
 
+  const onSignal = (signal: ShutdownSignal): void => {
+    if (firstSignalAt === undefined) {
+      shutDown(signal);
+      return;
+    }
+    if (Date.now() - firstSignalAt < copyWindowMs) {
+      logger.info({ signal }, 'signal repeated at once, taken as the same request');
+      return;
+    }
+    logger.warn({ signal }, 'second signal, exiting now');
+    process.exit(128 + constants.signals[signal]);
+  };
+
+  // The supervisor holds the other end of the channel; it closes when the supervisor exits, however.
+  const onDisconnect = (): void => {
+    if (firstSignalAt !== undefined) return;
+    logger.warn('supervisor gone (IPC channel closed)');
+    shutDown('SIGTERM');
+  };
+
   for (const signal of SHUTDOWN_SIGNALS) process.on(signal, onSignal);
+  if (process.channel) process.once('disconnect', onDisconnect);
   return () => {
     for (const signal of SHUTDOWN_SIGNALS) process.off(signal, onSignal);
+    process.off('disconnect', onDisconnect);
   };
 }
 

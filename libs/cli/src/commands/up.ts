@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { createApiClient } from '../api-client.js';
 import { CliError } from '../errors.js';
 import { EXAMPLES_DIR, type ServiceName, serviceEntry } from '../paths.js';
-import { createSupervisor, type ServiceSpec } from '../supervisor.js';
+import { createSupervisor, type ServiceSpec, stopOnSignals } from '../supervisor.js';
 import { applyWorkflows } from './api-commands.js';
 import { runMigrations } from './migrate.js';
 
@@ -15,11 +16,13 @@ export interface UpOptions {
 }
 
 /**
- * `relay up`: migrates, starts the five services as separate supervised processes, waits for the
- * API, applies examples/, prints the API address, and stops everything on Ctrl-C / SIGTERM.
- * Resolves when the fleet has stopped.
+ * `relay up`: checks PORT is free, migrates, starts the five services as separate supervised
+ * processes, waits for its own ingest to serve the API, applies examples/, prints the API address,
+ * and stops everything on Ctrl-C / SIGTERM (a second one forces). Resolves with the exit code once
+ * the fleet has stopped.
  */
-export async function up(opts: UpOptions): Promise<void> {
+export async function up(opts: UpOptions): Promise<number> {
+  await assertPortFree(opts.port);
   const databaseUrl = opts.env.DATABASE_URL ?? 'postgres://relay:relay@localhost:5432/relay';
   await runMigrations(databaseUrl, opts.print);
 
@@ -35,31 +38,38 @@ export async function up(opts: UpOptions): Promise<void> {
   for (let i = 1; i <= opts.workers; i += 1) add('worker', opts.workers > 1 ? `worker-${i}` : 'worker');
   add('ingest', 'ingest', { PORT: String(opts.port) });
 
-  const supervisor = createSupervisor({ write: opts.print, color: process.stdout.isTTY === true });
-  supervisor.start(specs);
-
-  let stopped = false;
-  const stopped$ = new Promise<void>((resolve) => {
-    const stop = async (signal: string) => {
-      if (stopped) {
-        process.exit(130);
-      }
-      stopped = true;
-      opts.print(`relay: ${signal}, stopping the fleet...`);
-      await supervisor.stop();
-      opts.print('relay: stopped');
-      resolve();
-    };
-    process.on('SIGINT', () => void stop('SIGINT'));
-    process.on('SIGTERM', () => void stop('SIGTERM'));
+  // What our own ingest says: /readyz on PORT proves nothing until it has bound the port itself
+  // (another program there answers too), and EADDRINUSE means it never will.
+  const ingest = { listeningPid: undefined as number | undefined, portTaken: false };
+  const supervisor = createSupervisor({
+    write: opts.print,
+    color: process.stdout.isTTY === true,
+    onLine: (label, line, pid) => {
+      if (label !== 'ingest') return;
+      if (logMessage(line) === 'ingest listening') ingest.listeningPid = pid;
+      else if (line.includes('EADDRINUSE') && line.includes(`:${opts.port}`)) ingest.portTaken = true;
+    },
   });
+  supervisor.start(specs);
+  const graceMs = stopGraceMs(opts.env);
+  const signals = stopOnSignals(supervisor, { print: opts.print, graceMs });
 
   const baseUrl = `http://localhost:${opts.port}`;
   const api = createApiClient({ baseUrl, token: opts.env.RELAY_API_TOKEN || undefined, timeoutMs: 5000 });
-  const ready = await waitForReady(baseUrl, 60_000, () => stopped);
-  if (!ready) {
-    if (!stopped) opts.print(`relay: the API at ${baseUrl} is not ready after 60 s; see the logs above`);
-  } else {
+  const ready = await waitForReady(baseUrl, 60_000, {
+    isStopping: signals.isStopping,
+    isPortTaken: () => ingest.portTaken,
+    isOwnIngestListening: () =>
+      ingest.listeningPid !== undefined && supervisor.pids().ingest === ingest.listeningPid,
+  });
+  if (ready === 'port taken') {
+    signals.dispose();
+    await supervisor.stop(graceMs);
+    throw new CliError(portInUse(opts.port));
+  }
+  if (ready === 'timeout') {
+    opts.print(`relay: the API at ${baseUrl} is not ready after 60 s; see the logs above`);
+  } else if (ready === 'ready') {
     if (opts.examples && existsSync(EXAMPLES_DIR)) {
       await applyWorkflows(api, [EXAMPLES_DIR], opts.print).catch((err: Error) =>
         opts.print(`relay: ${err.message}`),
@@ -72,19 +82,71 @@ export async function up(opts: UpOptions): Promise<void> {
     );
     opts.print('');
   }
-  await stopped$;
+  return signals.stopped;
 }
 
-async function waitForReady(baseUrl: string, timeoutMs: number, isStopped: () => boolean): Promise<boolean> {
+function portInUse(port: number): string {
+  return (
+    `up: PORT ${port} is already in use (another \`relay up\` or another program listens there); ` +
+    'stop it, or choose another port with --port N or PORT=N'
+  );
+}
+
+/** Fails with a CliError naming PORT unless a server could listen on it (as the ingest will: all addresses). */
+async function assertPortFree(port: number): Promise<void> {
+  const server = createServer();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, resolve);
+    });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new CliError(portInUse(port));
+    if (code === 'EACCES')
+      throw new CliError(`up: PORT ${port}: permission denied (ports below 1024 need root)`);
+    throw new CliError(`up: cannot listen on PORT ${port}: ${(err as Error).message}`);
+  }
+  await new Promise((resolve) => server.close(resolve));
+}
+
+/**
+ * How long stop() waits before SIGKILL: a backstop only, as each service bounds its own drain with
+ * onShutdown's graceMs, the longest being the worker's (RELAY_WORKER_GRACE_MS + 15 s); a little more.
+ */
+function stopGraceMs(env: NodeJS.ProcessEnv): number {
+  const workerGrace = Number(env.RELAY_WORKER_GRACE_MS ?? 10_000);
+  return (Number.isFinite(workerGrace) && workerGrace >= 0 ? workerGrace : 10_000) + 20_000;
+}
+
+/** The `msg` of a pino JSON line, if it is one. */
+function logMessage(line: string): unknown {
+  if (!line.startsWith('{')) return undefined;
+  try {
+    return (JSON.parse(line) as { msg?: unknown }).msg;
+  } catch {
+    return undefined;
+  }
+}
+
+async function waitForReady(
+  baseUrl: string,
+  timeoutMs: number,
+  state: { isStopping(): boolean; isPortTaken(): boolean; isOwnIngestListening(): boolean },
+): Promise<'ready' | 'stopping' | 'port taken' | 'timeout'> {
   const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline && !isStopped()) {
-    try {
-      const res = await fetch(`${baseUrl}/readyz`, { signal: AbortSignal.timeout(2000) });
-      if (res.ok) return true;
-    } catch {
-      // not listening yet
+  while (Date.now() < deadline) {
+    if (state.isStopping()) return 'stopping';
+    if (state.isPortTaken()) return 'port taken';
+    if (state.isOwnIngestListening()) {
+      try {
+        const res = await fetch(`${baseUrl}/readyz`, { signal: AbortSignal.timeout(2000) });
+        if (res.ok && state.isOwnIngestListening()) return 'ready';
+      } catch {
+        // not answering yet
+      }
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  return false;
+  return 'timeout';
 }
