@@ -1,4 +1,5 @@
-import { ApiError, CliError } from './errors.js';
+import { AnswerShapeError, type Check } from './answers.js';
+import { ApiError, CliError, UnexpectedAnswerError } from './errors.js';
 
 /** Where the CLI finds the API and how it authenticates. */
 export interface ApiOptions {
@@ -18,12 +19,16 @@ export function apiOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): ApiOpti
   return { baseUrl, token: env.RELAY_API_TOKEN || undefined };
 }
 
-/** A small JSON client of the ingest API; every non-2xx answer becomes an ApiError. */
+/**
+ * A small JSON client of the ingest API: every non-2xx answer becomes an ApiError, and a 2xx answer
+ * that fails `check` (the shape the caller reads) an UnexpectedAnswerError.
+ */
 export function createApiClient(options: ApiOptions) {
   async function request<T>(
     method: string,
     path: string,
-    body?: { text: string; contentType: string } | object,
+    body: { text: string; contentType: string } | object | undefined,
+    check: Check<T>,
   ): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (options.token) headers.authorization = `Bearer ${options.token}`;
@@ -67,12 +72,20 @@ export function createApiClient(options: ApiOptions) {
         error?.details,
       );
     }
-    return json as T;
+    try {
+      return check(json, '');
+    } catch (err) {
+      if (!(err instanceof AnswerShapeError)) throw err;
+      throw new UnexpectedAnswerError(options.baseUrl, method, path, err.message);
+    }
   }
   return {
-    get: <T>(path: string) => request<T>('GET', path),
-    post: <T>(path: string, body?: { text: string; contentType: string } | object) =>
-      request<T>('POST', path, body),
+    get: <T>(path: string, check: Check<T>) => request('GET', path, undefined, check),
+    post: <T>(
+      path: string,
+      body: { text: string; contentType: string } | object | undefined,
+      check: Check<T>,
+    ) => request('POST', path, body, check),
   };
 }
 

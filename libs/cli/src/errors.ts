@@ -21,3 +21,11 @@ export class ApiError extends CliError {
     super(`${status} ${code}: ${message}`);
   }
 }
+
+/** A 2xx answer that is not what Relay's API answers (RELAY_URL points elsewhere, or at another version). */
+export class UnexpectedAnswerError extends CliError {
+  override readonly name = 'UnexpectedAnswerError';
+  constructor(baseUrl: string, method: string, path: string, problem: string) {
+    super(`unexpected answer from ${baseUrl} to ${method} ${path}: ${problem}`);
+  }
+}

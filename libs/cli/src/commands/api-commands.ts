@@ -1,30 +1,15 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
+import { AppliedWorkflow, IgnoredAnswer, RunDetail, RunList, StartedRun } from '../answers.js';
 import type { ApiClient } from '../api-client.js';
 import { ApiError, CliError } from '../errors.js';
 
-interface RunTask {
-  taskId: string;
-  status: string;
-  attempt: number;
-  output: unknown;
-  error: string | null;
-  startedAt: string | null;
-  finishedAt: string | null;
-}
-interface RunDetail {
-  id: string;
-  workflowId: string;
-  status: string;
-  error?: string | null;
-  startedAt: string;
-  finishedAt: string | null;
-  tasks: RunTask[];
-}
-
 const FINISHED = new Set(['SUCCESS', 'FAILED', 'CANCELLED']);
 
-/** Expands directories to their *.yaml / *.yml / *.json files (sorted); keeps files as given. */
+/**
+ * Expands directories to their *.yaml / *.yml / *.json files (sorted); keeps files as given. A
+ * directory with none is an error (a wrong path should not look like success).
+ */
 export async function expandWorkflowFiles(paths: string[]): Promise<string[]> {
   const files: string[] = [];
   for (const path of paths) {
@@ -33,6 +18,7 @@ export async function expandWorkflowFiles(paths: string[]): Promise<string[]> {
     });
     if (info.isDirectory()) {
       const names = (await readdir(path)).filter((n) => /\.(ya?ml|json)$/i.test(n)).sort();
+      if (names.length === 0) throw new CliError(`apply: no *.yaml, *.yml or *.json files in ${path}`);
       files.push(...names.map((n) => join(path, n)));
     } else {
       files.push(path);
@@ -50,37 +36,59 @@ export async function applyWorkflows(api: ApiClient, paths: string[], print: (li
     const text = await readFile(file, 'utf8');
     const contentType = extname(file).toLowerCase() === '.json' ? 'application/json' : 'application/yaml';
     try {
-      const result = await api.post<{ id: string; status?: string; version?: number; tasks: unknown[] }>(
-        '/workflows',
-        { text, contentType },
-      );
+      const result = await api.post('/workflows', { text, contentType }, AppliedWorkflow);
       const what = result.status ?? 'applied';
       print(`${file}: ${what} workflow ${result.id} (${result.tasks.length} tasks)`);
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;
       failed += 1;
-      print(`${file}: ${err.message}`);
-      for (const issue of asIssues(err.details)) print(`  ${issue}`);
+      const [first, ...rest] = rejectionLines(err);
+      print(`${file}: ${first}`);
+      for (const line of rest) print(`  ${line}`);
     }
   }
   if (failed > 0) throw new CliError(`apply: ${failed} of ${files.length} file(s) rejected`);
 }
 
-function asIssues(details: unknown): string[] {
-  const list = Array.isArray(details)
+interface Issue {
+  path: string;
+  message: string;
+  line?: number | undefined;
+  column?: number | undefined;
+}
+
+/**
+ * What to print for a rejected file, each problem once: the error's message when it already names the
+ * only issue (a YAML/JSON syntax error, a document that is not a mapping, one bad field), else a
+ * count followed by one line per issue, `(document)` standing for an issue of the whole document.
+ */
+export function rejectionLines(err: ApiError): string[] {
+  const issues = asIssues(err.details);
+  if (issues.length === 0 || (issues.length === 1 && err.message.includes(issues[0]!.message))) {
+    return [err.message];
+  }
+  return [`${err.status} ${err.code}: ${issues.length} issues`, ...issues.map(formatIssue)];
+}
+
+function formatIssue(issue: Issue): string {
+  const where = issue.line ? ` (line ${issue.line}${issue.column ? `, column ${issue.column}` : ''})` : '';
+  return `${issue.path || '(document)'}${where}: ${issue.message}`;
+}
+
+function asIssues(details: unknown): Issue[] {
+  const list: unknown[] = Array.isArray(details)
     ? details
     : Array.isArray((details as { issues?: unknown })?.issues)
       ? (details as { issues: unknown[] }).issues
       : [];
   return list.map((issue) => {
-    const { path, message, line, column } = issue as {
-      path?: string;
-      message?: string;
-      line?: number;
-      column?: number;
+    const { path, message, line, column } = (issue ?? {}) as Record<string, unknown>;
+    return {
+      path: typeof path === 'string' ? path : '',
+      message: typeof message === 'string' ? message : JSON.stringify(issue),
+      line: typeof line === 'number' ? line : undefined,
+      column: typeof column === 'number' ? column : undefined,
     };
-    const where = line ? ` (line ${line}${column ? `, column ${column}` : ''})` : '';
-    return `${path ?? ''}${where}: ${message ?? JSON.stringify(issue)}`;
   });
 }
 
@@ -100,15 +108,16 @@ export async function startRun(
       throw new CliError(`run: --input is not valid JSON: ${(err as Error).message}`);
     }
   }
-  const run = await api.post<{ id: string; status: string }>(
+  const run = await api.post(
     `/workflows/${encodeURIComponent(workflowId)}/runs`,
     input === undefined ? {} : { input },
+    StartedRun,
   );
   print(`run ${run.id} started (${workflowId})`);
   if (!opts.wait) return 0;
   const seen = new Map<string, string>();
   for (;;) {
-    const detail = await api.get<RunDetail>(`/runs/${encodeURIComponent(run.id)}`);
+    const detail = await api.get(`/runs/${encodeURIComponent(run.id)}`, RunDetail);
     for (const task of detail.tasks) {
       if (seen.get(task.taskId) !== task.status) {
         seen.set(task.taskId, task.status);
@@ -126,7 +135,7 @@ export async function startRun(
 /** `relay status RUN`: the run and a table of its tasks. */
 export async function showRun(api: ApiClient, runId: string | undefined, print: (line: string) => void) {
   if (!runId) throw new CliError('status: give a RUN id');
-  const run = await api.get<RunDetail>(`/runs/${encodeURIComponent(runId)}`);
+  const run = await api.get(`/runs/${encodeURIComponent(runId)}`, RunDetail);
   print(`run ${run.id}  workflow ${run.workflowId}  ${run.status}`);
   print(`started ${run.startedAt}${run.finishedAt ? `  finished ${run.finishedAt}` : ''}`);
   if (run.error) print(`error: ${run.error}`);
@@ -154,9 +163,7 @@ export async function listRuns(
   if (opts.status) query.set('status', opts.status);
   if (opts.limit) query.set('limit', opts.limit);
   const suffix = query.size > 0 ? `?${query}` : '';
-  const { runs } = await api.get<{
-    runs: { id: string; workflowId: string; status: string; startedAt: string; finishedAt: string | null }[];
-  }>(`/runs${suffix}`);
+  const { runs } = await api.get(`/runs${suffix}`, RunList);
   const rows = runs.map((r) => [r.id, r.workflowId, r.status, r.startedAt, r.finishedAt ?? '']);
   for (const line of table(['RUN', 'WORKFLOW', 'STATUS', 'STARTED', 'FINISHED'], rows)) print(line);
 }
@@ -176,13 +183,13 @@ export async function decide(
   if (!args.run) throw new CliError(`${action}: give a RUN id`);
   const run = encodeURIComponent(args.run);
   if (action === 'cancel') {
-    await api.post(`/runs/${run}/cancel`);
+    await api.post(`/runs/${run}/cancel`, undefined, IgnoredAnswer);
     print(`run ${args.run}: cancel requested`);
     return;
   }
   if (!args.task) throw new CliError(`${action}: give a TASK id`);
   const body = action === 'approve' ? { by: args.by } : { by: args.by, reason: args.reason };
-  await api.post(`/runs/${run}/tasks/${encodeURIComponent(args.task)}/${action}`, body);
+  await api.post(`/runs/${run}/tasks/${encodeURIComponent(args.task)}/${action}`, body, IgnoredAnswer);
   print(`run ${args.run} task ${args.task}: ${action === 'approve' ? 'approved' : 'rejected'}`);
 }
 

@@ -1,0 +1,137 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApiClient } from '../api-client.js';
+import { applyWorkflows, listRuns, showRun, startRun } from './api-commands.js';
+
+// The commands against a real HTTP server that answers what each test sets: Relay's error
+// documents, and answers of something that is not Relay.
+let server: Server;
+let baseUrl: string;
+let dir: string;
+let answer: { status: number; body: string; contentType?: string } = { status: 200, body: '{}' };
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(answer.status, { 'content-type': answer.contentType ?? 'application/json' });
+      res.end(answer.body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  baseUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  dir = await mkdtemp(join(tmpdir(), 'relay-cli-apply-'));
+});
+
+afterAll(async () => {
+  await new Promise((resolve) => server.close(resolve));
+  await rm(dir, { recursive: true, force: true });
+});
+
+const api = () => createApiClient({ baseUrl, timeoutMs: 5000 });
+
+function printed(): { lines: string[]; print: (line: string) => void } {
+  const lines: string[] = [];
+  return { lines, print: (line) => lines.push(line) };
+}
+
+describe('answers that are not what Relay answers', () => {
+  it.each([
+    [
+      'runs, given {}',
+      () => listRuns(api(), {}, () => {}),
+      'GET /runs: runs: expected an array, got undefined',
+    ],
+    [
+      'status, given {}',
+      () => showRun(api(), 'abc', () => {}),
+      'GET /runs/abc: id: expected a string, got undefined',
+    ],
+    [
+      'status, given a task without a status',
+      () => {
+        answer.body = JSON.stringify({
+          id: 'r',
+          workflowId: 'w',
+          status: 'RUNNING',
+          startedAt: '2026-01-01T00:00:00Z',
+          finishedAt: null,
+          tasks: [{ taskId: 'a', attempt: 1, output: null, error: null }],
+        });
+        return showRun(api(), 'r', () => {});
+      },
+      'GET /runs/r: tasks[0].status: expected a string, got undefined',
+    ],
+    [
+      'run, given an HTML page',
+      () => {
+        answer = { status: 200, body: '<html>hello</html>', contentType: 'text/html' };
+        return startRun(api(), 'hello', { wait: false }, () => {});
+      },
+      'POST /workflows/hello/runs: expected a JSON object, got a string ("<html>hello</html>")',
+    ],
+  ])('%s: fails with one line naming RELAY_URL, the request and what is wrong', async (_, run, problem) => {
+    answer = { status: 200, body: '{}' };
+    await expect(run()).rejects.toThrow(`unexpected answer from ${baseUrl} to ${problem}`);
+  });
+});
+
+describe('relay apply', () => {
+  it('fails naming a directory that holds no workflow files', async () => {
+    const empty = join(dir, 'empty');
+    await mkdir(empty);
+    await writeFile(join(empty, 'notes.txt'), 'not a workflow');
+    await expect(applyWorkflows(api(), [empty], () => {})).rejects.toThrow(
+      `apply: no *.yaml, *.yml or *.json files in ${empty}`,
+    );
+  });
+
+  it('prints a whole-document error once, on the line naming the file', async () => {
+    const file = join(dir, 'broken.yaml');
+    await writeFile(file, 'id: x\ntasks: [\n');
+    const issue = { path: '', message: 'YAML syntax error: unexpected end', line: 3, column: 1 };
+    answer = {
+      status: 400,
+      body: JSON.stringify({
+        error: {
+          code: 'invalid_workflow',
+          message: `invalid workflow: (document): ${issue.message} (line 3, column 1)`,
+          details: [issue],
+        },
+      }),
+    };
+    const { lines, print } = printed();
+    await expect(applyWorkflows(api(), [file], print)).rejects.toThrow('apply: 1 of 1 file(s) rejected');
+    expect(lines).toEqual([
+      `${file}: 400 invalid_workflow: invalid workflow: (document): ${issue.message} (line 3, column 1)`,
+    ]);
+  });
+
+  it('lists several issues once each, under a count', async () => {
+    const file = join(dir, 'bad.json');
+    await writeFile(file, '{}');
+    answer = {
+      status: 400,
+      body: JSON.stringify({
+        error: {
+          code: 'invalid_workflow',
+          message: 'invalid workflow: id: is required (and 1 more, in details)',
+          details: [
+            { path: 'id', message: 'is required' },
+            { path: 'tasks', message: 'is required', line: 1, column: 1 },
+          ],
+        },
+      }),
+    };
+    const { lines, print } = printed();
+    await expect(applyWorkflows(api(), [file], print)).rejects.toThrow('rejected');
+    expect(lines).toEqual([
+      `${file}: 400 invalid_workflow: 2 issues`,
+      '  id: is required',
+      '  tasks (line 1, column 1): is required',
+    ]);
+  });
+});
