@@ -1,7 +1,7 @@
 /**
- * Old-generation heap limit every service process is started with (`relay up`, the bench, the
- * container images). V8 otherwise lets garbage pile up far beyond the live data before a full
- * collection: a scheduler working through a 100,000-task fan-out peaked near 500 MB RSS with about
+ * Old-generation heap limit every service process is started with (`relay up`, the bench, and
+ * NODE_OPTIONS in infra/k8s: `relay start` runs the service in its own process and cannot set it).
+ * V8 otherwise lets garbage pile up far beyond the live data before a full collection: a scheduler working through a 100,000-task fan-out peaked near 500 MB RSS with about
  * 80 MB live; with this limit it stays under 300 MB at the same throughput.
  */
 export const SERVICE_MAX_OLD_SPACE_MB = 256;

@@ -20,3 +20,6 @@ export type DispatcherConfig = v.InferOutput<typeof DispatcherEnvSchema>;
 export function loadDispatcherConfig(env: Env = process.env): DispatcherConfig {
   return parseEnv(DispatcherEnvSchema, env);
 }
+
+/** How long a SIGTERM'd dispatcher may take to stop gracefully before it exits anyway (infra/k8s allows for it). */
+export const SHUTDOWN_GRACE_MS = 15_000;

@@ -5,7 +5,7 @@ import {
   instanceId,
   onShutdown,
 } from '@relay/runtime';
-import { loadDispatcherConfig } from './config.js';
+import { loadDispatcherConfig, SHUTDOWN_GRACE_MS } from './config.js';
 import { startDispatcher } from './service.js';
 
 const config = exitOnConfigError(() => loadDispatcherConfig());
@@ -13,4 +13,4 @@ const consumer = instanceId('dispatcher');
 const logger = createLogger({ service: 'dispatcher', level: config.LOG_LEVEL, instance: consumer });
 installProcessGuards(logger);
 const dispatcher = await startDispatcher(config, { logger, consumer });
-onShutdown(() => dispatcher.stop(), { logger, graceMs: 15_000 });
+onShutdown(() => dispatcher.stop(), { logger, graceMs: SHUTDOWN_GRACE_MS });

@@ -60,3 +60,6 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     streamMaxLen: parsed.RELAY_STREAM_MAXLEN,
   };
 }
+
+/** How long a SIGTERM'd ingest may take to stop gracefully before it exits anyway (infra/k8s allows for it). */
+export const SHUTDOWN_GRACE_MS = 10_000;

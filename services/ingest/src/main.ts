@@ -5,7 +5,7 @@ import {
   instanceId,
   onShutdown,
 } from '@relay/runtime';
-import { loadConfig } from './config.js';
+import { loadConfig, SHUTDOWN_GRACE_MS } from './config.js';
 import { startIngest } from './service.js';
 
 // Wiring only: config -> logger -> service; SIGTERM/SIGINT -> stop (drain requests, close clients).
@@ -13,4 +13,4 @@ const config = exitOnConfigError(() => loadConfig());
 const logger = createLogger({ service: 'ingest', level: config.logLevel, instance: instanceId('ingest') });
 installProcessGuards(logger);
 const service = await startIngest(config, { logger });
-onShutdown(() => service.stop(), { logger, graceMs: 10_000 });
+onShutdown(() => service.stop(), { logger, graceMs: SHUTDOWN_GRACE_MS });

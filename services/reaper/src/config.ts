@@ -33,3 +33,6 @@ export function reaperIntervalMs(
   if (config.RELAY_REAPER_INTERVAL_MS > 0) return config.RELAY_REAPER_INTERVAL_MS;
   return Math.max(10, Math.min(Math.floor(config.RELAY_HEARTBEAT_TIMEOUT_MS / 4), 1000));
 }
+
+/** How long a SIGTERM'd reaper may take to stop gracefully before it exits anyway (infra/k8s allows for it). */
+export const SHUTDOWN_GRACE_MS = 10_000;

@@ -24,3 +24,6 @@ export type SchedulerConfig = v.InferOutput<typeof SchedulerEnvSchema>;
 export function loadSchedulerConfig(env: Env = process.env): SchedulerConfig {
   return parseEnv(SchedulerEnvSchema, env);
 }
+
+/** How long a SIGTERM'd scheduler may take to stop gracefully before it exits anyway (infra/k8s allows for it). */
+export const SHUTDOWN_GRACE_MS = 15_000;

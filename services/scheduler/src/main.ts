@@ -5,7 +5,7 @@ import {
   instanceId,
   onShutdown,
 } from '@relay/runtime';
-import { loadSchedulerConfig } from './config.js';
+import { loadSchedulerConfig, SHUTDOWN_GRACE_MS } from './config.js';
 import { startScheduler } from './service.js';
 
 const config = exitOnConfigError(() => loadSchedulerConfig());
@@ -13,4 +13,4 @@ const consumer = instanceId('scheduler');
 const logger = createLogger({ service: 'scheduler', level: config.LOG_LEVEL, instance: consumer });
 installProcessGuards(logger);
 const scheduler = await startScheduler(config, { logger, consumer });
-onShutdown(() => scheduler.stop(), { logger, graceMs: 15_000 });
+onShutdown(() => scheduler.stop(), { logger, graceMs: SHUTDOWN_GRACE_MS });

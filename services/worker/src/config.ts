@@ -43,3 +43,11 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
 export function queuesOf(config: Pick<WorkerConfig, 'RELAY_WORKER_QUEUES'>): string[] {
   return [...new Set(config.RELAY_WORKER_QUEUES.split(','))];
 }
+
+/**
+ * How long a SIGTERM'd worker may take to stop before it exits anyway: the grace of its running tasks,
+ * plus time to hand the rest back, write results and close (infra/k8s allows for it).
+ */
+export function shutdownGraceMs(config: Pick<WorkerConfig, 'RELAY_WORKER_GRACE_MS'>): number {
+  return config.RELAY_WORKER_GRACE_MS + 15_000;
+}
