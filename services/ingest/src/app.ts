@@ -91,6 +91,10 @@ function matchesRoute(pattern: string, path: string): boolean {
  */
 function refuseUnreadableRequests(): MiddlewareHandler {
   return async (c, next) => {
+    const encoding = c.req.header('content-encoding')?.trim().toLowerCase();
+    if (encoding && encoding !== 'identity') throw new UnsupportedContentEncodingError(encoding);
+    // A NUL or an unpaired surrogate can only arrive percent-encoded (the HTTP parser refuses raw NUL).
+    if (!c.req.url.includes('%')) return next();
     const url = new URL(c.req.url);
     if (/%00/i.test(url.pathname)) {
       throw new ValidationError('invalid path: must not contain a NUL character (%00)', [
@@ -101,8 +105,6 @@ function refuseUnreadableRequests(): MiddlewareHandler {
       const why = unstorableText(name) ?? unstorableText(value);
       if (why) throw new ValidationError(`invalid query: ${name}: ${why}`, [{ path: name, message: why }]);
     }
-    const encoding = c.req.header('content-encoding')?.trim().toLowerCase();
-    if (encoding && encoding !== 'identity') throw new UnsupportedContentEncodingError(encoding);
     return next();
   };
 }
