@@ -85,7 +85,7 @@ export const COLUMN_WRITERS: Readonly<Record<string, readonly ColumnWrite[]>> = 
     { service: 'dispatcher', when: 'READY -> QUEUED' },
     {
       service: 'worker',
-      when: 'QUEUED -> RUNNING, RUNNING -> SUCCESS / FAILED, RUNNING -> READY (hand-back)',
+      when: 'QUEUED -> RUNNING, RUNNING -> SUCCESS / FAILED, RUNNING -> READY (hand-back) or FAILED (hand-back of the last attempt)',
     },
     { service: 'reaper', when: 'RUNNING -> READY / FAILED (stale heartbeat)' },
   ],

@@ -65,6 +65,16 @@ const ids = (keys: readonly AttemptKey[]) => keys.map((k) => k.id);
 /** The worker's slice of writes: task_runs QUEUED -> RUNNING -> SUCCESS | FAILED, RUNNING -> READY (hand-back). */
 export type WorkerRepository = ReturnType<typeof createWorkerRepository>;
 
+/** An attempt handed back on shutdown: READY again, or FAILED (`failed`) when it was the last one. */
+export interface HandedBack {
+  id: string;
+  runId: string;
+  taskId: string;
+  queue: string;
+  attempt: number;
+  failed: { error: string } | undefined;
+}
+
 /**
  * Creates the worker's repository over a pool; `keyed` (see @relay/db's createKeyedSql) takes the small
  * batches of the claim and the result writes, which sit on a chain step's critical path.
@@ -222,6 +232,11 @@ export function createWorkerRepository(sql: Sql, keyed: Sql = sql) {
     /**
      * Advances heartbeat_at of every attempt this worker still holds. One statement; returns the ids
      * still held (RUNNING, same attempt, same worker): any other was superseded or cancelled.
+     *
+     * A heartbeat never waits for a row lock (SKIP LOCKED): a row locked right now is being ended (this
+     * worker's completion, the reaper, a cancel) and needs no heartbeat. Waiting could deadlock with this
+     * worker's own completion of several rows, which locks them in another order (seen once under chaos).
+     * Whether a row is still held is read from the statement's snapshot, locked or not.
      */
     async heartbeat(workerId: string, keys: readonly AttemptKey[]): Promise<Set<string>> {
       if (keys.length === 0) return new Set();
@@ -230,26 +245,40 @@ export function createWorkerRepository(sql: Sql, keyed: Sql = sql) {
           keys,
           (k) => k.id,
           (k) => k.attempt,
-        )}::text::jsonb AS m)
-        UPDATE task_runs t SET heartbeat_at = now()
-        FROM k
-        WHERE t.id = ANY(${ids(keys)}::text[]) AND t.attempt = (k.m ->> t.id)::int
-          AND t.status || '' = 'RUNNING' AND t.worker_id = ${workerId}
-        RETURNING t.id`;
+        )}::text::jsonb AS m),
+        held AS (
+          SELECT t.id FROM task_runs t, k
+          WHERE t.id = ANY(${ids(keys)}::text[]) AND t.attempt = (k.m ->> t.id)::int
+            AND t.status || '' = 'RUNNING' AND t.worker_id = ${workerId}
+        ), beat AS (
+          UPDATE task_runs t SET heartbeat_at = now()
+          FROM (SELECT id FROM task_runs WHERE id IN (SELECT id FROM held) FOR UPDATE SKIP LOCKED) s, k
+          WHERE t.id = s.id AND t.attempt = (k.m ->> t.id)::int
+            AND t.status || '' = 'RUNNING' AND t.worker_id = ${workerId}
+        )
+        SELECT id FROM held`;
       return new Set(rows.map((r) => r.id));
     },
 
     /**
-     * Hand-back on shutdown: RUNNING -> READY (worker_id cleared, ready_at = now()) for attempts this worker
-     * holds. One statement; returns what TaskReady needs for the rows moved.
+     * Hand-back on shutdown of attempts this worker holds, as the reaper treats a lost one (the attempt
+     * counts): RUNNING -> READY (worker_id cleared, ready_at = now()) when attempts are left, else
+     * RUNNING -> FAILED with an error saying so. One statement, the attempts' history rows with it;
+     * returns what TaskReady or TaskFailed needs for the rows moved.
      */
-    async handBackTaskRuns(
-      workerId: string,
-      keys: readonly AttemptKey[],
-    ): Promise<{ id: string; runId: string; taskId: string; queue: string }[]> {
+    async handBackTaskRuns(workerId: string, keys: readonly AttemptKey[]): Promise<HandedBack[]> {
       if (keys.length === 0) return [];
-      // The handed-back attempt ends here: its history row is written by the same statement.
-      const rows = await sql<{ id: string; run_id: string; task_id: string; queue: string }[]>`
+      const rows = await sql<
+        {
+          id: string;
+          run_id: string;
+          task_id: string;
+          queue: string;
+          attempt: number;
+          status: string;
+          error: string | null;
+        }[]
+      >`
         WITH k AS MATERIALIZED (SELECT ${byId(
           keys,
           (k) => k.id,
@@ -257,18 +286,35 @@ export function createWorkerRepository(sql: Sql, keyed: Sql = sql) {
         )}::text::jsonb AS m),
         back AS (
           UPDATE task_runs t
-          SET status = 'READY', worker_id = NULL, ready_at = now(), heartbeat_at = NULL
+          SET status = CASE WHEN t.attempt < t.max_attempts THEN 'READY' ELSE 'FAILED' END,
+              worker_id = CASE WHEN t.attempt < t.max_attempts THEN NULL ELSE t.worker_id END,
+              ready_at = CASE WHEN t.attempt < t.max_attempts THEN now() END,
+              finished_at = CASE WHEN t.attempt < t.max_attempts THEN NULL ELSE now() END,
+              heartbeat_at = NULL,
+              error = CASE WHEN t.attempt < t.max_attempts THEN t.error
+                      ELSE 'worker stopped before the attempt finished (attempt ' || t.attempt || ' of '
+                           || t.max_attempts || ', handed back at shutdown)' END,
+              retryable = CASE WHEN t.attempt < t.max_attempts THEN t.retryable ELSE true END
           FROM k
           WHERE t.id = ANY(${ids(keys)}::text[]) AND t.attempt = (k.m ->> t.id)::int
             AND t.status || '' = 'RUNNING' AND t.worker_id = ${workerId}
-          RETURNING t.id, t.run_id, t.task_id, t.queue, t.attempt, t.started_at
+          RETURNING t.id, t.run_id, t.task_id, t.queue, t.attempt, t.status, t.error, t.started_at, t.finished_at
         ), history AS (
-          INSERT INTO task_attempts (task_run_id, attempt, status, worker_id, started_at)
-          SELECT id, attempt, 'HANDED_BACK', ${workerId}, started_at FROM back
+          INSERT INTO task_attempts (task_run_id, attempt, status, worker_id, started_at, finished_at, error)
+          SELECT id, attempt, 'HANDED_BACK', ${workerId}, started_at, coalesce(finished_at, now()),
+                 CASE WHEN status = 'FAILED' THEN error END
+          FROM back
           ON CONFLICT DO NOTHING
         )
-        SELECT id, run_id, task_id, queue FROM back`;
-      return rows.map((r) => ({ id: r.id, runId: r.run_id, taskId: r.task_id, queue: r.queue }));
+        SELECT id, run_id, task_id, queue, attempt, status, error FROM back`;
+      return rows.map((r) => ({
+        id: r.id,
+        runId: r.run_id,
+        taskId: r.task_id,
+        queue: r.queue,
+        attempt: r.attempt,
+        failed: r.status === 'FAILED' ? { error: r.error ?? 'handed back' } : undefined,
+      }));
     },
   };
 }

@@ -21,6 +21,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventsOf, insertRun, insertWorkflow, isAlive, publishQueued, row, task } from '../test/fixtures.js';
 import { NonRetryableError } from './errors.js';
+import { createWorkerRepository } from './repository.js';
 import type { Handler } from './types.js';
 import { createWorker, type Worker, type WorkerOptions } from './worker.js';
 
@@ -317,6 +318,50 @@ describe('timeouts, aborts and supersession', () => {
     await db.sql`UPDATE task_runs SET status = 'CANCELLED' WHERE id = ${id}`;
   });
 
+  it('never waits for a row lock to heartbeat: a locked row is skipped and still counted as held', async () => {
+    const runId = await insertRun(db.sql, WF, { queued: ['long', 'noop'] });
+    const [locked, free] = [`${runId}:long`, `${runId}:noop`];
+    await db.sql`UPDATE task_runs SET status = 'RUNNING', worker_id = 'w-lock', heartbeat_at = now() - interval '1 minute'
+                 WHERE run_id = ${runId}`;
+    const repo = createWorkerRepository(db.sql);
+    const keys = [locked, free].map((id) => ({ id, attempt: 1 }));
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let lockTaken: () => void = () => {};
+    const taken = new Promise<void>((resolve) => {
+      lockTaken = resolve;
+    });
+    // Another transaction holds the row, as this worker's own completion of it would.
+    const holder = db.sql.begin(async (tx) => {
+      await tx`SELECT id FROM task_runs WHERE id = ${locked} FOR UPDATE`;
+      lockTaken();
+      await held;
+    });
+    try {
+      await taken;
+      const alive = await Promise.race([
+        repo.heartbeat('w-lock', keys),
+        new Promise<never>((_, reject) =>
+          setTimeout(() => reject(new Error('heartbeat waited for the lock')), 3000),
+        ),
+      ]);
+      expect(alive).toEqual(new Set([locked, free]));
+      const beats = await db.sql<{ id: string; recent: boolean }[]>`
+        SELECT id, heartbeat_at > now() - interval '10 seconds' AS recent FROM task_runs
+        WHERE run_id = ${runId} ORDER BY id`;
+      expect(beats).toEqual([
+        { id: locked, recent: false },
+        { id: free, recent: true },
+      ]);
+    } finally {
+      release();
+      await holder;
+      await db.sql`UPDATE task_runs SET status = 'CANCELLED' WHERE run_id = ${runId}`;
+    }
+  });
+
   it('aborts a superseded attempt within a heartbeat and discards its result', async () => {
     const runId = await run(['hang']);
     const id = `${runId}:hang`;
@@ -375,6 +420,7 @@ describe('claiming', () => {
   it('hands a long task back as READY with TaskReady on stop', async () => {
     const { worker, bus, prefix } = await startTestWorker({ graceMs: 100 });
     const runId = await insertRun(db.sql, WF, { queued: ['long', 'noop'] });
+    await db.sql`UPDATE task_runs SET max_attempts = 2 WHERE id = ${`${runId}:long`}`;
     await publishQueued(bus, WF, runId, ['long', 'noop']);
     await waitStatus(`${runId}:long`, 'RUNNING');
     await waitStatus(`${runId}:noop`, 'SUCCESS');
@@ -389,5 +435,26 @@ describe('claiming', () => {
       ['TaskReady', { runId, taskId: 'long', taskRunId: `${runId}:long`, queue: 'default' }],
     ]);
     expect(await eventsOf(redis, streamNames(prefix).results, `${runId}:long`)).toEqual([]);
+  });
+
+  it('fails the last attempt it hands back, as the reaper does a lost one, with TaskFailed', async () => {
+    const { worker, bus, prefix } = await startTestWorker({ graceMs: 100 });
+    const runId = await insertRun(db.sql, WF, { queued: ['long'] });
+    await publishQueued(bus, WF, runId, ['long']);
+    await waitStatus(`${runId}:long`, 'RUNNING');
+    await worker.stop();
+    const error = 'worker stopped before the attempt finished (attempt 1 of 1, handed back at shutdown)';
+    expect(await row(db.sql, `${runId}:long`)).toMatchObject({ status: 'FAILED', attempt: 1, error });
+    const [history] = await db.sql`
+      SELECT status, error FROM task_attempts WHERE task_run_id = ${`${runId}:long`}`;
+    expect(history).toEqual({ status: 'HANDED_BACK', error });
+    const results = await eventsOf(redis, streamNames(prefix).results, `${runId}:long`);
+    expect(results.map((e) => [e.type, e.data])).toEqual([
+      [
+        'TaskFailed',
+        { runId, taskId: 'long', taskRunId: `${runId}:long`, attempt: 1, error, retryable: true },
+      ],
+    ]);
+    expect(await eventsOf(redis, streamNames(prefix).ready, `${runId}:long`)).toEqual([]);
   });
 });

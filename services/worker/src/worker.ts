@@ -339,13 +339,19 @@ export function createWorker(opts: WorkerOptions = {}): Worker {
           );
           if (moved.length > 0) {
             await bus.publish(
-              moved.map((r) => ({
-                type: 'TaskReady' as const,
-                data: { runId: r.runId, taskId: r.taskId, taskRunId: r.id, queue: r.queue },
-              })),
+              moved.map((r) => {
+                const base = { runId: r.runId, taskId: r.taskId, taskRunId: r.id };
+                return r.failed
+                  ? {
+                      type: 'TaskFailed' as const,
+                      data: { ...base, attempt: r.attempt, error: r.failed.error, retryable: true },
+                    }
+                  : { type: 'TaskReady' as const, data: { ...base, queue: r.queue } };
+              }),
             );
           }
-          logger.info({ handedBack: moved.length }, 'running tasks handed back');
+          const failed = moved.filter((r) => r.failed).length;
+          logger.info({ handedBack: moved.length - failed, failed }, 'running tasks handed back');
         } catch (err) {
           // The reaper re-queues them once their heartbeats stop.
           logger.error({ err, tasks: left.length }, 'handing back tasks failed');
