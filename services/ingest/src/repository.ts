@@ -31,13 +31,19 @@ export interface RunListItem {
   finishedAt: Date | null;
 }
 
+/** Where a run stands in GET /runs' order (started_at DESC, id): its start in epoch µs, and its id. */
+export interface RunPosition {
+  startedAtMicros: string;
+  id: string;
+}
+
 export interface RunRecord extends RunListItem {
   workflowVersion: number | null;
   input: unknown;
   error: string | null;
   cancelRequestedAt: Date | null;
-  /** The definition the run pinned (its `workflow_version`), or null when that version is missing. */
-  definition: WorkflowDefinition | null;
+  /** The task ids of the definition the run pinned (its `workflow_version`), in its order; null when that version is missing. */
+  taskOrder: string[] | null;
 }
 
 export interface TaskRunRecord {
@@ -93,7 +99,12 @@ export interface Repository {
   listWorkflows(): Promise<WorkflowListItem[]>;
   findWorkflow(id: string): Promise<WorkflowRecord | null>;
   insertRuns(runs: readonly NewRun[]): Promise<Map<string, number>>;
-  listRuns(filter: { workflowId?: string; status?: RunStatus; limit: number }): Promise<RunListItem[]>;
+  listRuns(filter: {
+    workflowId?: string;
+    status?: RunStatus;
+    limit: number;
+    after?: RunPosition;
+  }): Promise<(RunListItem & { position: RunPosition })[]>;
   findRun(id: string): Promise<{ run: RunRecord; tasks: TaskRunRecord[] } | null>;
   requestCancel(runId: string): Promise<CancelOutcome>;
   findDecisionTarget(runId: string, taskId: string): Promise<DecisionTarget>;
@@ -238,18 +249,26 @@ export function createRepository(sql: Sql, options: { timeoutMs: number }): Repo
         }),
       ),
 
-    // Newest first (started_at DESC, then id for a stable order), filtered, at most `limit` rows.
-    listRuns: ({ workflowId, status, limit }) =>
+    // Newest first (started_at DESC, then id for a stable order), filtered, at most `limit` rows, after
+    // the `after` position when given (keyset: `started_at <= t` bounds the index scan, the rest filters).
+    listRuns: ({ workflowId, status, limit, after }) =>
       bounded(async () => {
-        const rows = await sql<RunListItem[]>`
-          SELECT id, workflow_id AS "workflowId", status, started_at AS "startedAt", finished_at AS "finishedAt"
+        const at =
+          after && sql`'epoch'::timestamptz + ${after.startedAtMicros}::bigint * interval '1 microsecond'`;
+        const rows = await sql<(RunListItem & { startedAtMicros: string })[]>`
+          SELECT id, workflow_id AS "workflowId", status, started_at AS "startedAt", finished_at AS "finishedAt",
+                 (extract(epoch FROM started_at) * 1000000)::bigint::text AS "startedAtMicros"
           FROM runs
           WHERE true
             ${workflowId === undefined ? sql`` : sql`AND workflow_id = ${workflowId}`}
             ${status === undefined ? sql`` : sql`AND status = ${status}`}
+            ${at ? sql`AND started_at <= ${at} AND (started_at < ${at} OR id > ${after.id})` : sql``}
           ORDER BY started_at DESC, id
           LIMIT ${limit}`;
-        return [...rows];
+        return rows.map(({ startedAtMicros, ...run }) => ({
+          ...run,
+          position: { startedAtMicros, id: run.id },
+        }));
       }),
 
     // One read-only repeatable-read transaction: the run, its pinned definition and its task_runs agree.
@@ -259,7 +278,13 @@ export function createRepository(sql: Sql, options: { timeoutMs: number }): Repo
           const [run] = await tx<RunRecord[]>`
             SELECT r.id, r.workflow_id AS "workflowId", r.workflow_version AS "workflowVersion", r.status,
                    r.input, r.error, r.started_at AS "startedAt", r.finished_at AS "finishedAt",
-                   r.cancel_requested_at AS "cancelRequestedAt", v.definition
+                   r.cancel_requested_at AS "cancelRequestedAt",
+                   -- The task order only: a 20,000-task definition is 4 MB of JSON to send and parse.
+                   CASE WHEN v.definition IS NOT NULL THEN
+                     ARRAY(SELECT e.t ->> 'id'
+                           FROM jsonb_array_elements(v.definition -> 'tasks') WITH ORDINALITY AS e(t, n)
+                           ORDER BY e.n)
+                   END AS "taskOrder"
             FROM runs r
             LEFT JOIN workflow_versions v ON v.workflow_id = r.workflow_id AND v.version = r.workflow_version
             WHERE r.id = ${id}`;
@@ -268,7 +293,7 @@ export function createRepository(sql: Sql, options: { timeoutMs: number }): Repo
             SELECT task_id AS "taskId", status, attempt, output, error,
                    started_at AS "startedAt", finished_at AS "finishedAt"
             FROM task_runs WHERE run_id = ${id}
-            ORDER BY created_at, task_id`;
+            ORDER BY task_id`;
           return { run, tasks: [...tasks] };
         }),
       ),

@@ -152,11 +152,46 @@ describe('GET /runs', () => {
     expect(times).toEqual([...times].sort((a, b) => b - a));
   });
 
+  it('pages through every run with nextCursor, runs started together in id order, none twice', async () => {
+    await app.request('/workflows', yamlRequest('id: paged\ntasks:\n  a: {}\n'));
+    // 7 runs with one started_at (as one batched INSERT gives them), 4 older ones, 3 of them also tied.
+    await h.sql`
+      INSERT INTO runs (id, workflow_id, status, workflow_version, started_at)
+      SELECT 'paged-' || g, 'paged', 'SUCCESS', 1,
+             CASE WHEN g <= 7 THEN timestamptz '2026-01-01 00:00:00.123456+00'
+                  WHEN g <= 10 THEN timestamptz '2025-12-31 23:59:59.999999+00'
+                  ELSE timestamptz '2025-06-01 00:00:00+00' END
+      FROM generate_series(1, 11) g`;
+    const expected = (
+      await h.sql<{ id: string }[]>`
+      SELECT id FROM runs WHERE workflow_id = 'paged' ORDER BY started_at DESC, id`
+    ).map((r) => r.id);
+    type Page = { runs: { id: string }[]; nextCursor: string | null };
+    for (const limit of [1, 3, 7, 11, 50]) {
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      let pages = 0;
+      do {
+        const query = `workflowId=paged&status=SUCCESS&limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`;
+        const page = (await (await app.request(`/runs?${query}`)).json()) as Page;
+        seen.push(...page.runs.map((r) => r.id));
+        cursor = page.nextCursor;
+        pages += 1;
+      } while (cursor !== null && pages < 20);
+      expect(seen, `limit ${limit}`).toEqual(expected);
+    }
+    // A page that is not full is the last one.
+    const last = (await (await app.request('/runs?workflowId=paged&limit=50')).json()) as Page;
+    expect(last.nextCursor).toBeNull();
+  });
+
   it.each([
     ['status=DONE', 'status'],
     ['limit=0', 'limit'],
     ['limit=1001', 'limit'],
     ['limit=ten', 'limit'],
+    ['cursor=not-a-cursor', 'cursor'],
+    [`cursor=${Buffer.from('12.').toString('base64url')}`, 'cursor'],
   ])('400 for %s, naming the parameter', async (query, path) => {
     const res = await app.request(`/runs?${query}`);
     expect(res.status).toBe(400);

@@ -30,11 +30,11 @@ const iso = (value: Date | null): string | null => (value === null ? null : valu
 /**
  * `GET /runs/:id`. Tasks follow the pinned definition's order; a task the scheduler has not created a
  * task_run for yet is listed as PENDING with attempt 0. Task runs outside the definition (should not happen)
- * are appended in creation order so nothing stored is hidden.
+ * are appended in task id order so nothing stored is hidden.
  */
 export function presentRun(run: RunRecord, taskRuns: TaskRunRecord[]) {
   const byTask = new Map(taskRuns.map((taskRun) => [taskRun.taskId, taskRun]));
-  const order = run.definition?.tasks.map((task) => task.id) ?? [];
+  const order = run.taskOrder ?? [];
   const listed = new Set(order);
   const tasks = [
     ...order.map((taskId) => presentTaskRun(byTask.get(taskId) ?? pendingTaskRun(taskId))),

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { MAX_OPAQUE_ID_LENGTH, MAX_TEXT_LENGTH } from '@relay/contracts';
+import { unstorableText } from '@relay/workflow';
 import { Hono } from 'hono';
 import * as v from 'valibot';
 import { withDeadline } from '../deadline.js';
 import type { AppDeps } from '../deps.js';
 import { announceCommitted, ConflictError, NotFoundError } from '../errors.js';
 import { isJsonObject, readJsonBody, validate } from '../middleware/body.js';
-import { RUN_STATUSES, type TaskDecision } from '../repository.js';
+import { RUN_STATUSES, type RunPosition, type TaskDecision } from '../repository.js';
 import { createRunStarts } from '../run-starts.js';
 import { presentRun } from '../views.js';
 
@@ -40,7 +41,31 @@ const ListRunsQuery = v.object({
     ),
     '50',
   ),
+  // The nextCursor of the previous page.
+  cursor: v.optional(
+    v.pipe(
+      v.string(),
+      v.rawTransform(({ dataset, addIssue, NEVER }) => {
+        const position = decodeCursor(dataset.value);
+        if (position) return position;
+        addIssue({ message: 'must be the nextCursor of an earlier GET /runs' });
+        return NEVER;
+      }),
+    ),
+  ),
 });
+
+// A page's position, opaque to clients: base64url of `<started_at in epoch µs>.<run id>`.
+function encodeCursor(position: RunPosition): string {
+  return Buffer.from(`${position.startedAtMicros}.${position.id}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string): RunPosition | undefined {
+  const text = /^[A-Za-z0-9_-]{1,1024}$/.test(cursor) ? Buffer.from(cursor, 'base64url').toString() : '';
+  const match = /^(-?\d{1,19})\.(.+)$/s.exec(text);
+  if (!match?.[1] || !match[2] || unstorableText(match[2])) return undefined;
+  return { startedAtMicros: match[1], id: match[2] };
+}
 
 /** POST /workflows/:id/runs and every /runs route. */
 export function runRoutes({ repo, bus, config, logger }: AppDeps): Hono {
@@ -81,7 +106,10 @@ export function runRoutes({ repo, bus, config, logger }: AppDeps): Hono {
       workflowId: query.workflowId,
       status: query.status,
       limit: query.limit,
+      after: query.cursor,
     });
+    // A full page may have a next one: its cursor continues after the last run listed.
+    const last = runs.length === query.limit ? runs.at(-1) : undefined;
     return c.json({
       runs: runs.map((run) => ({
         id: run.id,
@@ -90,6 +118,7 @@ export function runRoutes({ repo, bus, config, logger }: AppDeps): Hono {
         startedAt: run.startedAt.toISOString(),
         finishedAt: run.finishedAt?.toISOString() ?? null,
       })),
+      nextCursor: last ? encodeCursor(last.position) : null,
     });
   });
 
