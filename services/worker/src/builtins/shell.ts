@@ -7,6 +7,14 @@ import { parseJsonOrText, withObject } from './input.js';
 export const STDERR_TAIL_BYTES = 2048;
 /** Variables of the worker's own environment a command inherits; nothing else leaks (no DATABASE_URL, tokens). */
 const INHERITED_ENV = ['PATH', 'HOME', 'LANG', 'TMPDIR', 'TZ'] as const;
+/**
+ * Linux's MAX_ARG_STRLEN (32 pages): execve fails with E2BIG when one argument or `NAME=value`
+ * environment string, counted in bytes with its terminating NUL, is longer. `sh -c` takes the whole
+ * command as one argument, so this caps the templated command.
+ */
+export const MAX_ARG_STRLEN = 131_072;
+/** What to do instead, for the messages of a command or environment too large to exec. */
+const TOO_LARGE_HINT = 'pass large values through a file or URL that the command reads, or use an http task';
 
 /** Options of {@link createShellHandler}. */
 export interface ShellHandlerOptions {
@@ -41,6 +49,55 @@ export function commandEnv(
   return env;
 }
 
+/** `204,812`: byte counts in messages about exec limits. */
+const formatBytes = (n: number) => n.toLocaleString('en-US');
+
+/**
+ * Fails for good when the command or one environment string is over {@link MAX_ARG_STRLEN}: exec
+ * would fail the same way on every attempt, with a bare `spawn E2BIG`. Other systems have no
+ * per-string limit, only the total one.
+ */
+function checkArgStrlen(command: string, env: Record<string, string>, extraNames: Set<string>): void {
+  if (process.platform !== 'linux') return;
+  const max = formatBytes(MAX_ARG_STRLEN - 1);
+  const commandBytes = Buffer.byteLength(command, 'utf8');
+  if (commandBytes + 1 > MAX_ARG_STRLEN) {
+    throw new NonRetryableError(
+      `with.command is ${formatBytes(commandBytes)} bytes after templating; Linux passes at most ${max} bytes in one argument: ${TOO_LARGE_HINT}`,
+    );
+  }
+  for (const [name, value] of Object.entries(env)) {
+    const bytes = Buffer.byteLength(`${name}=${value}`, 'utf8');
+    if (bytes + 1 > MAX_ARG_STRLEN) {
+      const field = extraNames.has(name) ? `with.env.${name}` : `environment variable ${name}`;
+      throw new NonRetryableError(
+        `${field} is ${formatBytes(bytes)} bytes after templating, counting "${name}="; Linux passes at most ${max} bytes in one environment string: ${TOO_LARGE_HINT}`,
+      );
+    }
+  }
+}
+
+/** The message of an E2BIG from spawn once each string fits: argv and environment together are too large. */
+function totalTooLargeMessage(argv: string[], env: Record<string, string>): string {
+  let bytes = 0;
+  for (const arg of argv) bytes += Buffer.byteLength(arg, 'utf8') + 1;
+  for (const [name, value] of Object.entries(env)) bytes += Buffer.byteLength(`${name}=${value}`, 'utf8') + 1;
+  return `with.command and with.env are ${formatBytes(bytes)} bytes in total after templating; Linux passes at most ARG_MAX (a quarter of the stack size limit, 2,097,152 bytes by default) to a new program: ${TOO_LARGE_HINT}`;
+}
+
+/** Starts `/bin/sh -c command` in its own process group; an E2BIG becomes a permanent, readable error. */
+function spawnShell(command: string, env: Record<string, string>) {
+  try {
+    return spawn('/bin/sh', ['-c', command], { detached: true, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (err) {
+    // Node throws E2BIG synchronously (only ENOENT, EACCES and the like become 'error' events).
+    if ((err as NodeJS.ErrnoException).code === 'E2BIG') {
+      throw new NonRetryableError(totalTooLargeMessage(['/bin/sh', '-c', command], env), { cause: err });
+    }
+    throw err;
+  }
+}
+
 /** Kills a whole process group; a group already gone is fine. */
 function killGroup(pid: number): void {
   try {
@@ -70,12 +127,9 @@ export function createShellHandler(opts: ShellHandlerOptions): Handler {
       opts.env ?? process.env,
       (w.env ?? undefined) as Record<string, unknown> | undefined,
     );
+    checkArgStrlen(w.command, env, new Set(Object.keys(w.env ?? {})));
     ctx.signal.throwIfAborted();
-    const child = spawn('/bin/sh', ['-c', w.command], {
-      detached: true,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawnShell(w.command, env);
     const pid = child.pid;
     if (pid === undefined) {
       const err = await new Promise<Error>((resolve) => child.once('error', resolve));
@@ -116,7 +170,9 @@ export function createShellHandler(opts: ShellHandlerOptions): Handler {
       throw reason instanceof Error ? reason : new TaskAbortedError(String(reason));
     }
     if (overflow) {
-      throw new NonRetryableError(`stdout exceeded ${opts.maxStdoutBytes} bytes; the command was killed`);
+      throw new NonRetryableError(
+        `stdout exceeded the limit of ${opts.maxStdoutBytes} bytes (RELAY_MAX_OUTPUT_BYTES); the command was killed`,
+      );
     }
     const tail = stderrTail(stderr);
     if (code !== 0) {
