@@ -1,10 +1,11 @@
 import { parseArgs } from 'node:util';
 import { apiOptionsFromEnv, createApiClient } from './api-client.js';
 import { applyWorkflows, decide, listRuns, showRun, startRun } from './commands/api-commands.js';
-import { runMigrations } from './commands/migrate.js';
-import { startService } from './commands/start.js';
-import { up } from './commands/up.js';
 import { CliError } from './errors.js';
+
+// The fleet commands (up, start, migrate) are imported in their case below, not here: they pull in
+// @relay/db, @relay/runtime and through them postgres, ioredis, pino, prom-client and OpenTelemetry
+// (~210 modules), which the API commands and --help do not need and would pay for at every start.
 
 const USAGE = `usage: relay <command> [options]
 
@@ -52,8 +53,9 @@ async function main(argv: string[]): Promise<number> {
   }
   const api = () => createApiClient(apiOptionsFromEnv());
   switch (command) {
-    case 'up':
-      return up({
+    case 'up': {
+      // Options are checked before the import, so a bad one fails without loading the fleet's code.
+      const options = {
         port:
           values.port !== undefined
             ? portNumber('--port', values.port)
@@ -62,13 +64,20 @@ async function main(argv: string[]): Promise<number> {
         examples: !values['no-examples'],
         env: process.env,
         print,
-      });
-    case 'start':
+      };
+      const { up } = await import('./commands/up.js');
+      return up(options);
+    }
+    case 'start': {
+      const { startService } = await import('./commands/start.js');
       await startService(args[0]);
       return -1; // the service keeps the process alive and exits by itself
-    case 'migrate':
+    }
+    case 'migrate': {
+      const { runMigrations } = await import('./commands/migrate.js');
       await runMigrations(process.env.DATABASE_URL ?? 'postgres://relay:relay@localhost:5432/relay', print);
       return 0;
+    }
     case 'apply':
       await applyWorkflows(api(), args, print);
       return 0;

@@ -3,8 +3,18 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiClient } from '../api-client.js';
-import { applyWorkflows, listRuns, showRun, startRun } from './api-commands.js';
+import type { Check } from '../answers.js';
+import { type ApiClient, createApiClient } from '../api-client.js';
+import {
+  applyWorkflows,
+  listRuns,
+  nextPollDelay,
+  POLL_MAX_MS,
+  POLL_MIN_MS,
+  type PollClock,
+  showRun,
+  startRun,
+} from './api-commands.js';
 
 // The commands against a real HTTP server that answers what each test sets: Relay's error
 // documents, and answers of something that is not Relay.
@@ -133,5 +143,69 @@ describe('relay apply', () => {
       '  id: is required',
       '  tasks (line 1, column 1): is required',
     ]);
+  });
+});
+
+describe('relay run --wait', () => {
+  it.each([
+    [0, POLL_MIN_MS],
+    [5, POLL_MIN_MS],
+    [25, POLL_MIN_MS],
+    [40, 400],
+    [300, 3000],
+    [500, POLL_MAX_MS],
+    [20_000, POLL_MAX_MS],
+  ])('after a poll that took %d ms, waits %d ms', (took, delay) => {
+    expect(nextPollDelay(took)).toBe(delay);
+  });
+
+  /**
+   * A fake API and clock: each GET /runs/:id takes the next of `durations` (ms) on the clock and
+   * answers the next of `statuses` (the run's, with one task in the same status).
+   */
+  function fakeRun(statuses: string[], durations: number[]) {
+    let time = 0;
+    let polls = 0;
+    const sleeps: number[] = [];
+    const clock: PollClock = {
+      now: () => time,
+      sleep: async (ms) => {
+        sleeps.push(ms);
+        time += ms;
+      },
+    };
+    const client: ApiClient = {
+      post: async <T>(_path: string, _body: unknown, check: Check<T>) => check({ id: 'r1' }, ''),
+      get: async <T>(path: string, check: Check<T>) => {
+        expect(path).toBe('/runs/r1');
+        const status = statuses[Math.min(polls, statuses.length - 1)]!;
+        time += durations[Math.min(polls, durations.length - 1)]!;
+        polls += 1;
+        const task = { taskId: 'a', status, attempt: 1, output: null, error: null };
+        const finishedAt = status === 'SUCCESS' ? '2026-01-01T00:00:01Z' : null;
+        return check(
+          { id: 'r1', workflowId: 'w', status, startedAt: '2026-01-01T00:00:00Z', finishedAt, tasks: [task] },
+          '',
+        );
+      },
+    };
+    return { client, clock, sleeps };
+  }
+
+  it('polls a quickly answered run every 250 ms and reports each change once', async () => {
+    const { client, clock, sleeps } = fakeRun(['RUNNING', 'RUNNING', 'SUCCESS'], [4]);
+    const { lines, print } = printed();
+    await expect(startRun(client, 'w', { wait: true, clock }, print)).resolves.toBe(0);
+    expect(sleeps).toEqual([250, 250]);
+    expect(lines).toEqual(['run r1 started (w)', '  a: RUNNING', '  a: SUCCESS', 'run r1 SUCCESS']);
+  });
+
+  it('waits 10x as long as the last poll took, up to 5 s, as a big run answers slowly', async () => {
+    const { client, clock, sleeps } = fakeRun(
+      ['RUNNING', 'RUNNING', 'RUNNING', 'RUNNING', 'FAILED'],
+      [10, 120, 800, 60, 60],
+    );
+    await expect(startRun(client, 'w', { wait: true, clock }, () => {})).resolves.toBe(1);
+    expect(sleeps).toEqual([250, 1200, 5000, 600]);
   });
 });

@@ -6,6 +6,35 @@ import { ApiError, CliError } from '../errors.js';
 
 const FINISHED = new Set(['SUCCESS', 'FAILED', 'CANCELLED']);
 
+/** Bounds of the `relay run --wait` poll delay, and its multiple of the last poll's duration. */
+export const POLL_MIN_MS = 250;
+export const POLL_MAX_MS = 5_000;
+export const POLL_DURATION_FACTOR = 10;
+
+/**
+ * How long `relay run --wait` waits before its next GET /runs/:id, given how long the last one took.
+ * The answer (and the server's work to build it) grows with the run's task count, and so does the
+ * request's duration: waiting 10x that keeps the poll's share of the server's time near 1/11 however
+ * big the run (a 3 MB answer is fetched every few seconds, not 4 times a second), while a small run,
+ * answered in a few ms, is still polled every 250 ms. A slow, loaded server is likewise polled less.
+ * Capped at 5 s so a huge run still reports progress and its end.
+ */
+export function nextPollDelay(lastRequestMs: number): number {
+  return Math.min(POLL_MAX_MS, Math.max(POLL_MIN_MS, Math.round(POLL_DURATION_FACTOR * lastRequestMs)));
+}
+
+/** Time as `relay run --wait` reads and spends it; tests pass a fake one. */
+export interface PollClock {
+  /** Milliseconds on a monotonic clock. */
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+const SYSTEM_CLOCK: PollClock = {
+  now: () => performance.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
 /**
  * Expands directories to their *.yaml / *.yml / *.json files (sorted); keeps files as given. A
  * directory with none is an error (a wrong path should not look like success).
@@ -96,7 +125,7 @@ function asIssues(details: unknown): Issue[] {
 export async function startRun(
   api: ApiClient,
   workflowId: string | undefined,
-  opts: { input?: string | undefined; wait: boolean; pollMs?: number },
+  opts: { input?: string | undefined; wait: boolean; clock?: PollClock },
   print: (line: string) => void,
 ): Promise<number> {
   if (!workflowId) throw new CliError('run: give a WORKFLOW id');
@@ -115,9 +144,12 @@ export async function startRun(
   );
   print(`run ${run.id} started (${workflowId})`);
   if (!opts.wait) return 0;
+  const clock = opts.clock ?? SYSTEM_CLOCK;
   const seen = new Map<string, string>();
   for (;;) {
+    const requestedAt = clock.now();
     const detail = await api.get(`/runs/${encodeURIComponent(run.id)}`, RunDetail);
+    const delay = nextPollDelay(clock.now() - requestedAt);
     for (const task of detail.tasks) {
       if (seen.get(task.taskId) !== task.status) {
         seen.set(task.taskId, task.status);
@@ -128,7 +160,7 @@ export async function startRun(
       print(`run ${run.id} ${detail.status}${detail.error ? `: ${detail.error}` : ''}`);
       return detail.status === 'SUCCESS' ? 0 : 1;
     }
-    await new Promise((resolve) => setTimeout(resolve, opts.pollMs ?? 250));
+    await clock.sleep(delay);
   }
 }
 
