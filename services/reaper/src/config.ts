@@ -14,6 +14,10 @@ export const ReaperEnvSchema = v.pipe(
     RELAY_RECONCILE_INTERVAL_MS: envInt({ min: 10, max: 3_600_000, default: 5000 }),
     /** How long work may sit without its event moving it on before the reconciler re-publishes it. */
     RELAY_RECONCILE_GRACE_MS: envInt({ min: 0, max: 86_400_000, default: 5000 }),
+    /** Runs finished more than this many days ago are deleted with their tasks; 0 (default) keeps all. */
+    RELAY_RETENTION_DAYS: envInt({ min: 0, max: 36_500, default: 0 }),
+    /** Period of the retention sweep (with RELAY_RETENTION_DAYS > 0). */
+    RELAY_RETENTION_SWEEP_MS: envInt({ min: 1000, max: 86_400_000, default: 600_000 }),
   }),
   checkHeartbeatWindow(),
 );

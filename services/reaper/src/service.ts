@@ -17,6 +17,7 @@ import { type ReaperConfig, reaperIntervalMs } from './config.js';
 import { reapOnce } from './reap.js';
 import { type ReconcileResult, reconcileOnce } from './reconcile.js';
 import { createReaperRepository, createReconcileRepository } from './repository.js';
+import { type Pruned, pruneOnce } from './retention.js';
 
 /** Clients a caller (a test, main.ts) may hand in; whatever is missing is created and owned. */
 export interface ReaperDeps {
@@ -33,6 +34,8 @@ export interface RunningReaper {
   reapNow(): Promise<number>;
   /** Runs one reconciler sweep now (tests); resolves with what it recovered. */
   reconcileNow(): Promise<ReconcileResult>;
+  /** Runs one retention sweep now (tests; with RELAY_RETENTION_DAYS > 0); resolves with what it deleted. */
+  pruneNow(): Promise<Pruned>;
   /** Finishes the current pass, stops, closes what it created. */
   stop(): Promise<void>;
 }
@@ -121,6 +124,33 @@ export async function startReaper(config: ReaperConfig, deps: ReaperDeps = {}): 
     pass().catch((err: unknown) => logger.error({ err }, 'reaping failed'));
   }, intervalMs);
 
+  // Retention (off unless RELAY_RETENTION_DAYS > 0): a sweep at start, then every sweep period.
+  const retentionDays = config.RELAY_RETENTION_DAYS;
+  const deleted = new Counter({
+    name: 'relay_retention_runs_deleted_total',
+    help: 'Finished runs deleted past RELAY_RETENTION_DAYS, with their task runs',
+    registers: [registry],
+  });
+  let pruning: Promise<Pruned> = Promise.resolve({ runs: 0, events: 0, ticks: 0 });
+  const prune = (): Promise<Pruned> => {
+    const next = pruning.then(
+      () => pruneOnce(sql, retentionDays, logger),
+      () => pruneOnce(sql, retentionDays, logger),
+    );
+    pruning = next.catch(() => ({ runs: 0, events: 0, ticks: 0 }));
+    return next.then((result) => {
+      deleted.inc(result.runs);
+      return result;
+    });
+  };
+  const pruneInBackground = () => {
+    prune().catch((err: unknown) => logger.error({ err }, 'retention sweep failed'));
+  };
+  const retentionTimers =
+    retentionDays > 0
+      ? [setTimeout(pruneInBackground, 0), setInterval(pruneInBackground, config.RELAY_RETENTION_SWEEP_MS)]
+      : [];
+
   const health = await startHealthServer({
     port: config.HEALTH_PORT,
     logger,
@@ -133,6 +163,7 @@ export async function startReaper(config: ReaperConfig, deps: ReaperDeps = {}): 
       intervalMs,
       reconcileIntervalMs: config.RELAY_RECONCILE_INTERVAL_MS,
       reconcileGraceMs: config.RELAY_RECONCILE_GRACE_MS,
+      retentionDays: retentionDays > 0 ? retentionDays : 'off',
       healthPort: health.port,
     },
     'reaper started',
@@ -141,11 +172,14 @@ export async function startReaper(config: ReaperConfig, deps: ReaperDeps = {}): 
     healthPort: health.port,
     reapNow: pass,
     reconcileNow: sweep,
+    pruneNow: prune,
     async stop() {
       clearInterval(timer);
       clearInterval(reconcileTimer);
+      for (const t of retentionTimers) clearTimeout(t);
       await passing.catch(() => 0);
       await sweeping;
+      await pruning;
       await bus.close();
       await health.close();
       if (!deps.redis) await closeRedis(redis);
