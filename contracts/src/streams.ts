@@ -78,10 +78,10 @@ export interface EventRoute {
 
 /** Routing of every event type (docs/ARCHITECTURE.md "Streams"), as data. */
 export const EVENT_ROUTES = {
-  RunStarted: { stream: 'runs', producers: ['ingest', 'reaper'], consumers: ['scheduler'] },
+  RunStarted: { stream: 'runs', producers: ['ingest', 'scheduler', 'reaper'], consumers: ['scheduler'] },
   RunCancelRequested: { stream: 'runs', producers: ['ingest', 'reaper'], consumers: ['scheduler'] },
-  TaskApproved: { stream: 'runs', producers: ['ingest'], consumers: ['scheduler'] },
-  TaskRejected: { stream: 'runs', producers: ['ingest'], consumers: ['scheduler'] },
+  TaskApproved: { stream: 'runs', producers: ['ingest', 'reaper'], consumers: ['scheduler'] },
+  TaskRejected: { stream: 'runs', producers: ['ingest', 'reaper'], consumers: ['scheduler'] },
   TaskReady: { stream: 'ready', producers: ['scheduler', 'reaper', 'worker'], consumers: ['dispatcher'] },
   TaskQueued: { stream: 'work', producers: ['dispatcher', 'reaper'], consumers: ['worker'] },
   TaskStarted: { stream: 'lifecycle', producers: ['worker'], consumers: ['observers'] },

@@ -40,7 +40,10 @@ export interface RunningReaper {
   stop(): Promise<void>;
 }
 
-/** Starts the reaper: a pass every interval (immediately again while batches are full) and the health server. */
+/**
+ * Starts the reaper: a stalled-heartbeat pass every interval (immediately again while batches are full),
+ * the reconciler sweep, the retention sweep (with RELAY_RETENTION_DAYS > 0), and the health server.
+ */
 export async function startReaper(config: ReaperConfig, deps: ReaperDeps = {}): Promise<RunningReaper> {
   const logger =
     deps.logger ??

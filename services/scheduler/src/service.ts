@@ -39,7 +39,7 @@ export interface RunningScheduler {
   stop(): Promise<void>;
 }
 
-/** Starts the scheduler: consumer group `scheduler` on P:runs and P:results, plus the health server. */
+/** Starts the scheduler: consumer group `scheduler` on P:runs and P:results, the on.schedule loop, and the health server. */
 export async function startScheduler(
   config: SchedulerConfig,
   deps: SchedulerDeps = {},
