@@ -14,7 +14,9 @@ export {
   lookupReference,
   type ResolutionContext,
   type ResolveOptions,
+  resolveShellCommand,
   resolveTemplates,
+  type ShellCommand,
   validateShellTemplate,
 } from './resolve.js';
-export { findShellContexts, quoteShellWord, quoteShellWordIn, type ShellContext } from './shell.js';
+export { expandShellVariableIn, findShellContexts, SHELL_REF_PREFIX, type ShellContext } from './shell.js';

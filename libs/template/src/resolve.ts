@@ -1,7 +1,7 @@
 import { TemplateResolutionError } from './errors.js';
 import { isJsonObject, type JsonValue, joinIndex, joinKey } from './json.js';
 import { formatReference, hasTemplate, type ParsedReference, parseTemplate, type Segment } from './parse.js';
-import { findShellContexts, quoteShellWordIn } from './shell.js';
+import { expandShellVariableIn, findShellContexts, SHELL_REF_PREFIX } from './shell.js';
 
 /** What references read: the run's input and the outputs of finished tasks. */
 export interface ResolutionContext {
@@ -11,14 +11,15 @@ export interface ResolutionContext {
 
 /** Options of {@link resolveTemplates}. */
 export interface ResolveOptions {
-  /**
-   * `'shell'`: every reference becomes exactly one safely quoted shell word, even a whole-value
-   * one (the result is then always a string). Use it for a `shell` task's `with.command` only,
-   * not for `with.env`, whose values are not shell syntax.
-   */
-  quote?: 'shell';
   /** Location of `value` in its document, prefixed to error messages (e.g. `with`). */
   at?: string;
+}
+
+/** A shell command whose references were replaced by variable expansions, and those variables. */
+export interface ShellCommand {
+  command: string;
+  /** `RELAY_REF_<n>` -> the n-th reference's value as text: pass these in the command's environment. */
+  env: Record<string, string>;
 }
 
 /**
@@ -51,15 +52,35 @@ function toText(value: JsonValue): string {
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
-function resolveString(text: string, ctx: ResolutionContext, at: string, shell: boolean): JsonValue {
+function resolveString(text: string, ctx: ResolutionContext, at: string): JsonValue {
   if (!hasTemplate(text)) return text;
   const segments: Segment[] = parseTemplate(text, at);
   const [only] = segments;
-  if (!shell && segments.length === 1 && only?.kind === 'ref') {
+  if (segments.length === 1 && only?.kind === 'ref') {
     // Whole-value reference: keep the JSON type; copy so callers cannot alias run state.
     return structuredClone(lookupReference(only.ref, ctx, at));
   }
-  const contexts = shell ? findShellContexts(segments, at) : [];
+  let out = '';
+  for (const seg of segments) {
+    out += seg.kind === 'text' ? seg.text : toText(lookupReference(seg.ref, ctx, at));
+  }
+  return out;
+}
+
+/**
+ * Resolves a `shell` task's command without ever putting a value into shell syntax: the n-th
+ * reference becomes an expansion of `RELAY_REF_<n>` fitting its quoting context (one word: see
+ * {@link expandShellVariableIn}), and its value (text; JSON for other values) is returned in `env`
+ * for the command's environment. `echo ${{ input.v }}` -> `echo "${RELAY_REF_0}"`.
+ * @throws TemplateSyntaxError for an invalid expression or a reference where it cannot be one
+ *   word (inside `$(...)`, a comment, ...: see findShellContexts); TemplateResolutionError for a
+ *   missing path.
+ */
+export function resolveShellCommand(command: string, ctx: ResolutionContext, at = ''): ShellCommand {
+  if (!hasTemplate(command)) return { command, env: {} };
+  const segments = parseTemplate(command, at);
+  const contexts = findShellContexts(segments, at);
+  const env: Record<string, string> = {};
   let out = '';
   let r = 0;
   for (const seg of segments) {
@@ -67,22 +88,23 @@ function resolveString(text: string, ctx: ResolutionContext, at: string, shell: 
       out += seg.text;
       continue;
     }
-    const value = toText(lookupReference(seg.ref, ctx, at));
-    out += shell ? quoteShellWordIn(contexts[r] ?? 'plain', value) : value;
+    const name = `${SHELL_REF_PREFIX}${r}`;
+    env[name] = toText(lookupReference(seg.ref, ctx, at));
+    out += expandShellVariableIn(contexts[r] ?? 'plain', name);
     r += 1;
   }
-  return out;
+  return { command: out, env };
 }
 
-function resolveValue(value: JsonValue, ctx: ResolutionContext, at: string, shell: boolean): JsonValue {
-  if (typeof value === 'string') return resolveString(value, ctx, at, shell);
-  if (Array.isArray(value)) return value.map((item, i) => resolveValue(item, ctx, joinIndex(at, i), shell));
+function resolveValue(value: JsonValue, ctx: ResolutionContext, at: string): JsonValue {
+  if (typeof value === 'string') return resolveString(value, ctx, at);
+  if (Array.isArray(value)) return value.map((item, i) => resolveValue(item, ctx, joinIndex(at, i)));
   if (isJsonObject(value)) {
     const out: { [k: string]: JsonValue } = {};
     for (const [key, item] of Object.entries(value)) {
       // defineProperty: a `__proto__` key stays an own data property.
       Object.defineProperty(out, key, {
-        value: resolveValue(item, ctx, joinKey(at, key), shell),
+        value: resolveValue(item, ctx, joinKey(at, key)),
         enumerable: true,
         writable: true,
         configurable: true,
@@ -97,8 +119,8 @@ function resolveValue(value: JsonValue, ctx: ResolutionContext, at: string, shel
  * Returns `value` with every `${{ ... }}` in its strings replaced. A string that is exactly one
  * reference takes the referenced value with its JSON type; a reference inside longer text is
  * interpolated (strings as-is, other values as JSON text). Object keys are not templated.
- * @throws TemplateSyntaxError for an invalid expression (or, with `quote: 'shell'`, a reference
- *   where it cannot be quoted safely); TemplateResolutionError for a missing path, e.g.
+ * A shell command is resolved by {@link resolveShellCommand} instead.
+ * @throws TemplateSyntaxError for an invalid expression; TemplateResolutionError for a missing path, e.g.
  *   `with.url: input.orderId is not defined`.
  */
 export function resolveTemplates(
@@ -106,7 +128,7 @@ export function resolveTemplates(
   ctx: ResolutionContext,
   opts: ResolveOptions = {},
 ): JsonValue {
-  return resolveValue(value, ctx, opts.at ?? '', opts.quote === 'shell');
+  return resolveValue(value, ctx, opts.at ?? '');
 }
 
 /**

@@ -3,16 +3,16 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { TemplateSyntaxError } from './errors.js';
 import type { JsonValue } from './json.js';
-import { resolveTemplates, validateShellTemplate } from './resolve.js';
-import { quoteShellWord } from './shell.js';
+import { resolveShellCommand, validateShellTemplate } from './resolve.js';
 
 /**
  * A pure model of how POSIX sh splits a simple command into words. It accepts only inert text:
  * any character that would make the shell do something (operators, expansions, globs, comments,
- * tildes, braces, newlines outside quotes; `$` or a backtick inside double quotes) throws. So a
- * command that parses here runs exactly the words returned, with no expansion.
+ * tildes, braces, newlines outside quotes; `$` or a backtick inside double quotes) throws, but for
+ * `${RELAY_REF_<n>}` inside double quotes, which reads `env`. So a command that parses here runs
+ * exactly the words returned, with no other expansion.
  */
-function parseShellWords(command: string): string[] {
+function parseShellWords(command: string, env: Record<string, string> = {}): string[] {
   const words: string[] = [];
   let word: string | null = null;
   let i = 0;
@@ -37,6 +37,14 @@ function parseShellWords(command: string): string[] {
         const d = command[i];
         if (d === undefined) fail('unterminated double quote');
         if (d === '"') break;
+        const variable = /^\$\{(RELAY_REF_\d+)\}/.exec(command.slice(i))?.[1];
+        if (variable !== undefined) {
+          // The one expansion the model allows: a reference's variable, inside double quotes.
+          if (!Object.hasOwn(env, variable)) fail(`unset ${variable}`);
+          word += env[variable];
+          i += variable.length + 3;
+          continue;
+        }
         if (d === '$' || d === '`') fail('expansion inside double quotes');
         if (d === '\\' && '$`"\\\n'.includes(command[i + 1] ?? '')) {
           word += command[i + 1];
@@ -62,8 +70,13 @@ function parseShellWords(command: string): string[] {
   return words;
 }
 
-const shell = (command: string, input: JsonValue) =>
-  resolveTemplates(command, { input, tasks: {} }, { quote: 'shell', at: 'with.command' });
+const resolve = (command: string, input: JsonValue) =>
+  resolveShellCommand(command, { input, tasks: {} }, 'with.command');
+/** The words the shell would run for `command` with `input`, per the model. */
+const shellWords = (command: string, input: JsonValue) => {
+  const { command: text, env } = resolve(command, input);
+  return parseShellWords(text, env);
+};
 
 describe('parseShellWords (the model used below)', () => {
   it.each([
@@ -90,40 +103,38 @@ describe('parseShellWords (the model used below)', () => {
   });
 });
 
-describe('quoteShellWord', () => {
-  it.each([
-    ['x; rm -rf ~', `'x; rm -rf ~'`],
-    ['', `''`],
-    ["it's", `'it'\\''s'`],
-    ["'", `''\\'''`],
-    ['$(id) `id` "q" \\n', `'$(id) \`id\` "q" \\n'`],
-  ])('%j -> %s', (text, quoted) => {
-    expect(quoteShellWord(text)).toBe(quoted);
-    expect(parseShellWords(quoted)).toEqual([text]);
-  });
-});
-
-describe('resolveTemplates with quote: shell', () => {
+describe('resolveShellCommand', () => {
   it.each<[string, JsonValue, string]>([
-    ['echo ${{ input.v }}', 'x; rm -rf ~', `echo 'x; rm -rf ~'`],
-    ['echo ${{ input.v }}', "it's", `echo 'it'\\''s'`],
-    ['${{ input.v }}', 'rm -rf ~', `'rm -rf ~'`],
-    ['echo ${{ input.v }}', 42, `echo '42'`],
-    ['echo ${{ input.v }}', { a: [1, "'"] }, `echo '{"a":[1,"'\\''"]}'`],
-    ['echo "id: ${{ input.v }}!"', '$(id)', `echo "id: "'$(id)'"!"`],
-    [`echo 'id: \${{ input.v }}!'`, '$(id)', `echo 'id: ''$(id)''!'`],
-    ['echo a${{ input.v }}b', ' ', `echo a' 'b`],
-    ['# note\necho ${{ input.v }}', 'x', `# note\necho 'x'`],
-    [`echo "it's" \${{ input.v }}`, 'x', `echo "it's" 'x'`],
-    ['echo \\" ${{ input.v }}', 'x', `echo \\" 'x'`],
-    ['echo $(date) ${{ input.v }} $$ ${X:-y}', 'x', `echo $(date) 'x' $$ \${X:-y}`],
-    ['echo "$(echo ")") ${{ input.v }}"', 'x', `echo "$(echo ")") "'x'""`],
-    ['echo `date` ${{ input.v }}', 'x', `echo \`date\` 'x'`],
-    ['echo $((1 + (2))) ${{ input.v }}', 'x', `echo $((1 + (2))) 'x'`],
-    ['echo a#b ${{ input.v }}', 'x', `echo a#b 'x'`],
-    [`echo \\$\${{ input.v }}`, 'x', `echo \\$'x'`],
+    ['echo ${{ input.v }}', 'x; rm -rf ~', 'echo "${RELAY_REF_0}"'],
+    ['${{ input.v }}', 'rm -rf ~', '"${RELAY_REF_0}"'],
+    ['echo "id: ${{ input.v }}!"', '$(id)', 'echo "id: ${RELAY_REF_0}!"'],
+    [`echo 'id: \${{ input.v }}!'`, '$(id)', `echo 'id: '"\${RELAY_REF_0}"'!'`],
+    ['echo a${{ input.v }}b ${{ input.v }}', ' ', 'echo a"${RELAY_REF_0}"b "${RELAY_REF_1}"'],
+    ['# note\necho ${{ input.v }}', 'x', '# note\necho "${RELAY_REF_0}"'],
+    ['echo $(date) ${{ input.v }} $$ ${X:-y}', 'x', 'echo $(date) "${RELAY_REF_0}" $$ ${X:-y}'],
+    ['echo "$(echo ")") ${{ input.v }}"', 'x', 'echo "$(echo ")") ${RELAY_REF_0}"'],
+    ['echo `date` ${{ input.v }}', 'x', 'echo `date` "${RELAY_REF_0}"'],
+    ['echo $((1 + (2))) ${{ input.v }}', 'x', 'echo $((1 + (2))) "${RELAY_REF_0}"'],
+    ['n=${#X}; echo ${{ input.v }}', 'x', 'n=${#X}; echo "${RELAY_REF_0}"'],
+    [`echo \\$\${{ input.v }}`, 'x', 'echo \\$"${RELAY_REF_0}"'],
   ])('%j with %j', (command, value, expected) => {
-    expect(shell(command, { v: value })).toBe(expected);
+    const resolved = resolve(command, { v: value });
+    expect(resolved.command).toBe(expected);
+    expect(
+      Object.values(resolved.env).every(
+        (v) => v === (typeof value === 'string' ? value : JSON.stringify(value)),
+      ),
+    ).toBe(true);
+  });
+
+  it('passes values as text: strings as they are, other values as JSON', () => {
+    expect(
+      resolve('echo ${{ input.a }} ${{ input.b }} ${{ input.c }}', { a: 'x', b: 42, c: { k: [1] } }).env,
+    ).toEqual({
+      RELAY_REF_0: 'x',
+      RELAY_REF_1: '42',
+      RELAY_REF_2: '{"k":[1]}',
+    });
   });
 
   it.each([
@@ -139,12 +150,17 @@ describe('resolveTemplates with quote: shell', () => {
     ['right after a backslash', 'echo "\\${{ input.v }}"'],
     ['right after $', 'echo $${{ input.v }}'],
     ['right after $', 'echo "$${{ input.v }}"'],
-    ['after a case statement inside $(...)', 'echo "$(case a in a) echo;; esac) ${{ input.v }}"'],
+    [
+      'after a case statement inside $(...) or a lone ) inside $((...))',
+      'echo "$(case a in a) echo;; esac) ${{ input.v }}"',
+    ],
+    ['after a case statement inside $(...) or a lone ) inside $((...))', 'echo $((1)+ ${{ input.v }} ))'],
+    ['inside ${...}', 'n=${#X}; echo ${X:-${{ input.v }}}'],
   ])('rejects a reference %s: %j', (why, command) => {
     const run = () => validateShellTemplate(command, 'tasks.t.with.command');
     expect(run).toThrow(TemplateSyntaxError);
     expect(run).toThrow(`tasks.t.with.command: \${{ input.v }} cannot be used ${why} in a shell command`);
-    expect(() => shell(command, { v: 'x' })).toThrow(TemplateSyntaxError);
+    expect(() => resolve(command, { v: 'x' })).toThrow(TemplateSyntaxError);
   });
 
   it('accepts references in safe positions', () => {
@@ -160,7 +176,7 @@ describe('resolveTemplates with quote: shell', () => {
   it('makes any input value exactly one inert word (property)', () => {
     fc.assert(
       fc.property(anyText, (v) => {
-        expect(parseShellWords(shell('echo ${{ input.v }}', { v }) as string)).toEqual(['echo', v]);
+        expect(shellWords('echo ${{ input.v }}', { v })).toEqual(['echo', v]);
       }),
       { numRuns: 500 },
     );
@@ -172,13 +188,7 @@ describe('resolveTemplates with quote: shell', () => {
         const text = (x: JsonValue) => (typeof x === 'string' ? x : JSON.stringify(x));
         const input = { v, w };
         const command = `printf a\${{ input.v }}b "c \${{ input.w }} d" 'e \${{ input.v }}' \${{ input.w }}`;
-        expect(parseShellWords(shell(command, input) as string)).toEqual([
-          'printf',
-          `a${text(v)}b`,
-          `c ${w} d`,
-          `e ${text(v)}`,
-          w,
-        ]);
+        expect(shellWords(command, input)).toEqual(['printf', `a${text(v)}b`, `c ${w} d`, `e ${text(v)}`, w]);
       }),
       { numRuns: 500 },
     );

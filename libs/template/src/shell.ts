@@ -4,24 +4,20 @@ import type { Segment } from './parse.js';
 /** Quoting context of a reference in a shell command, as the shell's lexer sees it. */
 export type ShellContext = 'plain' | 'double' | 'single';
 
-/**
- * Quotes a string as exactly one POSIX shell word: `x; rm -rf ~` -> `'x; rm -rf ~'`, each `'`
- * written as `'\''`. Inside single quotes no character is special, so the result is inert.
- */
-export function quoteShellWord(text: string): string {
-  return `'${text.replaceAll("'", `'\\''`)}'`;
-}
+/** Prefix of the environment variables that carry a shell command's references (`RELAY_REF_0`, ...). */
+export const SHELL_REF_PREFIX = 'RELAY_REF_';
 
 /**
- * Writes `text` as one word at a position whose context is `context`: plain text gets the quoted
- * word; inside "..." or '...' the open quote is closed, the quoted word added and the quote
- * reopened, so the value joins the surrounding word and never becomes shell syntax.
+ * The expansion of variable `name` as one word at a position whose context is `context`: `"${N}"`
+ * in plain text, `${N}` inside "...", and `'"${N}"'` inside '...' (the quote closed and reopened).
+ * The value never passes through the shell's parser, only through parameter expansion: if the
+ * context was misjudged, the worst outcome is word splitting or a literal `${N}`, never a command.
  */
-export function quoteShellWordIn(context: ShellContext, text: string): string {
-  const word = quoteShellWord(text);
-  if (context === 'double') return `"${word}"`;
-  if (context === 'single') return `'${word}'`;
-  return word;
+export function expandShellVariableIn(context: ShellContext, name: string): string {
+  const expansion = `\${${name}}`;
+  if (context === 'double') return expansion;
+  if (context === 'single') return `'"${expansion}"'`;
+  return `"${expansion}"`;
 }
 
 type Quote = 'none' | 'double' | 'single';
@@ -54,7 +50,7 @@ export function findShellContexts(segments: readonly Segment[], at = ''): ShellC
   let heredoc = false;
   let prev = ''; // previous character of the current frame's unquoted text ('' = token start)
   let prevDollar = false; // the previous character was an unescaped, unquoted-or-double `$`
-  let unsure = false; // a `case` inside $(...) may have closed it early: nothing after is trusted
+  let unsure = false; // a `case` inside $(...), or a lone `)` in $((...)): nothing after is trusted
 
   const frame = (): Frame => stack[stack.length - 1] as Frame;
 
@@ -72,7 +68,7 @@ export function findShellContexts(segments: readonly Segment[], at = ''): ShellC
       if (heredoc) reject('after a here-document (<<)');
       if (escaped) reject('right after a backslash');
       if (prevDollar) reject('right after $');
-      if (unsure) reject('after a case statement inside $(...)');
+      if (unsure) reject('after a case statement inside $(...) or a lone ) inside $((...))');
       if (stack.length > 1) {
         const where = { command: 'inside $(...)', param: 'inside $' + '{...}', arith: 'inside $((...))' };
         reject(f.kind === 'backtick' ? 'inside backticks' : where[f.kind as keyof typeof where]);
@@ -145,7 +141,13 @@ export function findShellContexts(segments: readonly Segment[], at = ''): ShellC
       f.words += c;
       if (c === "'") f.quote = 'single';
       else if (c === '"') f.quote = 'double';
-      else if (c === '#' && (prev === '' || TOKEN_BREAK.has(prev))) {
+      else if (
+        c === '#' &&
+        f.kind !== 'param' &&
+        f.kind !== 'arith' &&
+        (prev === '' || TOKEN_BREAK.has(prev))
+      ) {
+        // `${#x}` is x's length and `$((x#y))` arithmetic, not comments.
         comment = true;
         continue;
       } else if (c === '<' && next === '<') heredoc = true;
@@ -154,7 +156,12 @@ export function findShellContexts(segments: readonly Segment[], at = ''): ShellC
         else if (c === ')') {
           if (f.parens > 0) f.parens -= 1;
           else {
-            if (f.kind === 'arith') i += 1; // the second `)` of `))`
+            if (f.kind === 'arith') {
+              // `$((1)+ x ))`: a lone `)` ends nothing a shell agrees on (dash reads on as
+              // arithmetic): nothing after it is trusted.
+              if (next !== ')') unsure = true;
+              i += 1; // the second `)` of `))`
+            }
             unsure = popFrame(stack) || unsure;
             prev = 'x';
             continue;

@@ -374,6 +374,12 @@ describe('parseWorkflow rejects, naming the path', () => {
       'must be a string, number or boolean (got a list)',
     ],
     [
+      'shell env with a name reserved for references',
+      `${W}  a: { type: shell, with: { command: env, env: { RELAY_REF_0: x } } }\n`,
+      'tasks.a.with.env',
+      "names starting with RELAY_REF_ are reserved: the worker passes with.command's references in them",
+    ],
+    [
       'shell env with a bad name',
       `${W}  a: { type: shell, with: { command: env, env: { "A-B": x } } }\n`,
       'tasks.a.with.env.A-B',

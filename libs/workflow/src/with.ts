@@ -1,4 +1,4 @@
-import { hasTemplate, TemplateSyntaxError, validateShellTemplate } from '@relay/template';
+import { hasTemplate, SHELL_REF_PREFIX, TemplateSyntaxError, validateShellTemplate } from '@relay/template';
 import * as v from 'valibot';
 import { parseDuration } from './duration.js';
 import type { DocPathSegment, RawIssue } from './path.js';
@@ -57,7 +57,15 @@ const BUILTIN_WITH: Record<string, v.GenericSchema> = {
       text('a string'),
       v.check((c) => c.trim().length > 0, 'must not be empty'),
     ),
-    env: v.nullish(StringMap('environment variable', ENV_NAME_PATTERN, EnvValue)),
+    env: v.nullish(
+      v.pipe(
+        StringMap('environment variable', ENV_NAME_PATTERN, EnvValue),
+        v.check(
+          (env) => !Object.keys(env).some((name) => name.startsWith(SHELL_REF_PREFIX)),
+          `names starting with ${SHELL_REF_PREFIX} are reserved: the worker passes with.command's references in them`,
+        ),
+      ),
+    ),
   }),
   http: strictMapping({
     url: templatedOr(checkUrl, 'a URL'),

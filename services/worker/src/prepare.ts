@@ -1,4 +1,10 @@
-import { findReferences, type JsonValue, resolveTemplates } from '@relay/template';
+import {
+  findReferences,
+  isJsonObject,
+  type JsonValue,
+  resolveShellCommand,
+  resolveTemplates,
+} from '@relay/template';
 import type { RunContext, TaskSpec, WorkerRepository } from './repository.js';
 import type { ClaimedTask } from './types.js';
 
@@ -52,7 +58,11 @@ export class DefinitionCache {
   }
 }
 
-/** Resolves one task's `with`: a shell command's references become single quoted words; the rest keep types. */
+/**
+ * Resolves one task's `with`; the rest keep their JSON types. A shell command's references become
+ * expansions of `RELAY_REF_<n>` variables whose values join `with.env` (resolveShellCommand): a
+ * value never passes through the shell's parser. The stored input shows both.
+ */
 export function resolveTaskInput(
   task: TaskSpec,
   ctx: { input: JsonValue; tasks: Record<string, { output: JsonValue }> },
@@ -62,7 +72,10 @@ export function resolveTaskInput(
   }
   const { command, ...rest } = task.with;
   const resolved = resolveTemplates(rest, ctx, { at: 'with' }) as Record<string, JsonValue>;
-  return { ...resolved, command: resolveTemplates(command, ctx, { quote: 'shell', at: 'with.command' }) };
+  const shell = resolveShellCommand(command, ctx, 'with.command');
+  if (Object.keys(shell.env).length === 0) return { ...resolved, command: shell.command };
+  const env = isJsonObject(resolved.env ?? null) ? (resolved.env as Record<string, JsonValue>) : {};
+  return { ...resolved, command: shell.command, env: { ...env, ...shell.env } };
 }
 
 /** The ids of the tasks a `with` reads, and whether it reads anything at all (the run's input too). */

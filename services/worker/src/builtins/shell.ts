@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { SHELL_REF_PREFIX } from '@relay/template';
 import { NonRetryableError, ShellCommandError, TaskAbortedError } from '../errors.js';
 import type { Handler, TaskContext } from '../types.js';
 import { parseJsonOrText, withObject } from './input.js';
@@ -69,7 +70,11 @@ function checkArgStrlen(command: string, env: Record<string, string>, extraNames
   for (const [name, value] of Object.entries(env)) {
     const bytes = Buffer.byteLength(`${name}=${value}`, 'utf8');
     if (bytes + 1 > MAX_ARG_STRLEN) {
-      const field = extraNames.has(name) ? `with.env.${name}` : `environment variable ${name}`;
+      const field = name.startsWith(SHELL_REF_PREFIX)
+        ? `the value of reference ${name.slice(SHELL_REF_PREFIX.length)} of with.command (${name})`
+        : extraNames.has(name)
+          ? `with.env.${name}`
+          : `environment variable ${name}`;
       throw new NonRetryableError(
         `${field} is ${formatBytes(bytes)} bytes after templating, counting "${name}="; Linux passes at most ${max} bytes in one environment string: ${TOO_LARGE_HINT}`,
       );
