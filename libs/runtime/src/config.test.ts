@@ -95,7 +95,18 @@ describe('parseEnv with commonEnv', () => {
     [
       'DATABASE_URL',
       'mysql://root:hunter2@db/relay',
-      'DATABASE_URL: expected a postgres:// or postgresql:// URL, got "mysql://root:***@db/relay"',
+      'DATABASE_URL: expected a postgres:// or postgresql:// URL, got "mysql://***@db/relay"',
+    ],
+    [
+      // `#` in the password: the string is no URL at all, its password is masked all the same.
+      'DATABASE_URL',
+      'postgres://relay:s3cr#t@127.0.0.1/relay',
+      'DATABASE_URL: expected a postgres:// or postgresql:// URL, got "postgres://***@127.0.0.1/relay"',
+    ],
+    [
+      'REDIS_URL',
+      'http://:p@ss@cache:6379',
+      'REDIS_URL: expected a redis:// or rediss:// URL, got "http://***@cache:6379"',
     ],
     [
       'DATABASE_URL',

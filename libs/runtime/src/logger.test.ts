@@ -50,19 +50,15 @@ describe('createLogger', () => {
   });
 
   it.each([
-    [
-      { DATABASE_URL: 'postgres://relay:pw1@db:5432/relay' },
-      'DATABASE_URL',
-      'postgres://relay:***@db:5432/relay',
-    ],
+    [{ DATABASE_URL: 'postgres://relay:pw1@db:5432/relay' }, 'DATABASE_URL', 'postgres://***@db:5432/relay'],
     [
       { config: { DATABASE_URL: 'postgresql://u:pw2@db/relay' } },
       'config.DATABASE_URL',
-      'postgresql://u:***@db/relay',
+      'postgresql://***@db/relay',
     ],
-    [{ config: { REDIS_URL: 'rediss://:pw3@cache:6380' } }, 'config.REDIS_URL', 'rediss://:***@cache:6380'],
+    [{ config: { REDIS_URL: 'rediss://:pw3@cache:6380' } }, 'config.REDIS_URL', 'rediss://***@cache:6380'],
     [{ url: 'redis://localhost:6379' }, 'url', 'redis://localhost:6379'],
-  ])('masks only the password of connection URLs in %j', (fields, path, expected) => {
+  ])('masks only the user info of connection URLs in %j', (fields, path, expected) => {
     const { logger, records } = captureLogger();
     logger.info(fields, 'connecting');
     const record = records()[0];

@@ -27,7 +27,7 @@ const SECRET_KEYS = [
   'secret',
   'RELAY_API_TOKEN',
 ];
-// Fields holding connection URLs: only the password part of the URL is masked, the host stays readable.
+// Fields holding connection URLs: the user and password part of the URL is masked, the host stays readable.
 const URL_KEYS = ['DATABASE_URL', 'REDIS_URL', 'databaseUrl', 'redisUrl', 'url'];
 
 // fast-redact paths: the key at the top level, one level down, and inside `headers` objects

@@ -1,11 +1,20 @@
-const URL_CREDENTIALS = /^([a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*:)[^@/?#\s]*@/i;
+const MASK = '***';
 
 /**
- * Replaces the password of a URL's user info with `***` (`postgres://relay:***@db/relay`), so that a
- * connection string can be logged or shown in an error. Strings without credentials come back unchanged.
+ * Replaces the user info of a URL (`user:password`) with `***` (`postgres://***@db/relay`), so that a
+ * connection string can be logged or shown in an error. Works on any string, URL or not: everything
+ * from the first `://` up to the last `@` after it is masked, so a password holding `@`, `#`, `/`,
+ * `?` or spaces (a string that no longer parses as a URL) is hidden whole. An `@` later in the
+ * string (`?email=a@b`) widens the mask, which errs on the safe side. Strings without `://` or
+ * without an `@` after it come back unchanged.
  */
 export function maskUrlCredentials(value: string): string {
-  return value.replace(URL_CREDENTIALS, '$1***@');
+  const scheme = value.indexOf('://');
+  if (scheme === -1) return value;
+  const start = scheme + 3;
+  const at = value.lastIndexOf('@');
+  if (at <= start) return value;
+  return `${value.slice(0, start)}${MASK}${value.slice(at)}`;
 }
 
 const SECRET_NAME = /token|secret|password|passwd|authorization|cookie|api[_-]?key/i;

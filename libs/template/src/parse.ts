@@ -19,10 +19,21 @@ export type Segment = { kind: 'text'; text: string } | { kind: 'ref'; ref: Parse
 
 const OPEN = '${{';
 const CLOSE = '}}';
+/**
+ * Longest `${{ ... }}` inside accepted, in characters (whitespace included). Ids are at most 128
+ * characters and a reference path rarely exceeds a few hundred. Checked before any regex runs, it
+ * bounds their work whatever a request holds (an unbounded lazy task id once made matching
+ * quadratic: a 280 KB workflow held ingest for 12 s).
+ */
+export const MAX_EXPRESSION_LENGTH = 1024;
+/** How much of an over-long expression an error message quotes. */
+const PREVIEW_LENGTH = 40;
 const PATH_SOURCE = String.raw`(?:\.[A-Za-z0-9_-]+|\[\d+\])*`;
 const INPUT_RE = new RegExp(`^input(${PATH_SOURCE})$`);
-// The task id is matched lazily so that the first `.output` ends it; ids may contain dots.
-const TASK_RE = new RegExp(`^tasks\\.([a-z0-9][a-z0-9._-]*?)\\.output(${PATH_SOURCE})$`);
+// The task id is matched lazily so that the first `.output` ends it; ids may contain dots. Its
+// length is bounded as ids are (128 characters, ID_PATTERN of @relay/workflow), so the candidate ids
+// tried are few and matching stays linear in the expression's length.
+const TASK_RE = new RegExp(`^tasks\\.([a-z0-9][a-z0-9._-]{0,127}?)\\.output(${PATH_SOURCE})$`);
 const SEGMENT_RE = /\.([A-Za-z0-9_-]+)|\[(\d+)\]/g;
 const EXPECTED = 'expected input.PATH or tasks.ID.output.PATH';
 
@@ -55,9 +66,19 @@ function parsePath(text: string, raw: string, at: string): PathSegment[] {
 
 /**
  * Parses the inside of one `${{ ... }}` (surrounding whitespace allowed).
- * @throws TemplateSyntaxError naming the expression when it is neither form.
+ * @throws TemplateSyntaxError naming the expression when it is neither form, or when it is longer
+ * than MAX_EXPRESSION_LENGTH characters.
  */
 export function parseExpression(inner: string, at = ''): ParsedReference {
+  if (inner.length > MAX_EXPRESSION_LENGTH) {
+    // Quoted in part only: the error may go back in a response or a log line.
+    const preview = `${OPEN}${inner.slice(0, PREVIEW_LENGTH)}...${CLOSE}`;
+    throw new TemplateSyntaxError(
+      `invalid template expression ${preview}: longer than ${MAX_EXPRESSION_LENGTH} characters (${inner.length})`,
+      preview,
+      at,
+    );
+  }
   const raw = `${OPEN}${inner}${CLOSE}`;
   const text = inner.trim();
   const input = INPUT_RE.exec(text);
@@ -90,7 +111,11 @@ export function parseTemplate(text: string, at = ''): Segment[] {
     if (open === -1) break;
     const close = text.indexOf(CLOSE, open + OPEN.length);
     if (close === -1) {
-      const rest = text.slice(open);
+      // Quoted in part only when long: the error may go back in a response or a log line.
+      const rest =
+        text.length - open > MAX_EXPRESSION_LENGTH
+          ? `${text.slice(open, open + OPEN.length + PREVIEW_LENGTH)}...`
+          : text.slice(open);
       throw new TemplateSyntaxError(`unterminated template expression ${rest}: missing }}`, rest, at);
     }
     if (open > from) segments.push({ kind: 'text', text: text.slice(from, open) });

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { createLogger } from '@relay/runtime';
+import { createLogger, type Logger } from '@relay/runtime';
 import {
   createTestDatabase,
   createTestRedis,
@@ -10,7 +10,7 @@ import {
 } from '@relay/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from './config.js';
-import { startIngest } from './service.js';
+import { OPEN_API_WARNING, startIngest } from './service.js';
 
 let database: Awaited<ReturnType<typeof createTestDatabase>>;
 const redis = createTestRedis();
@@ -26,7 +26,7 @@ afterAll(async () => {
 });
 
 /** Ingest on this file's database and prefix, on a free port, with `env` on top. */
-function startOnAnyPort(env: Record<string, string> = {}) {
+function startOnAnyPort(env: Record<string, string> = {}, logger?: Logger) {
   const config = loadConfig({
     DATABASE_URL: database.url,
     RELAY_PREFIX: prefix,
@@ -34,7 +34,18 @@ function startOnAnyPort(env: Record<string, string> = {}) {
     REDIS_URL: 'redis://127.0.0.1:6379',
     ...env,
   });
-  return startIngest(config, { logger: createLogger({ service: 'ingest', level: 'silent' }) });
+  return startIngest(config, { logger: logger ?? createLogger({ service: 'ingest', level: 'silent' }) });
+}
+
+/** A logger at `info` whose lines are kept, parsed. */
+function recordingLogger() {
+  const lines: { level: string; msg: string }[] = [];
+  const logger = createLogger({
+    service: 'ingest',
+    level: 'info',
+    destination: { write: (line: string) => lines.push(JSON.parse(line) as { level: string; msg: string }) },
+  });
+  return { logger, lines };
 }
 
 describe('ingest over real HTTP', () => {
@@ -163,6 +174,22 @@ describe('ingest over real HTTP', () => {
     } finally {
       await first.stop();
     }
+  });
+
+  it('warns once at start that the API is open when RELAY_API_TOKEN is unset, and not when it is set', async () => {
+    for (const [env, warnings] of [
+      [{}, [OPEN_API_WARNING]],
+      [{ RELAY_API_TOKEN: '' }, [OPEN_API_WARNING]],
+      [{ RELAY_API_TOKEN: 'tok' }, []],
+    ] as const) {
+      const { logger, lines } = recordingLogger();
+      const service = await startOnAnyPort(env, logger);
+      await service.stop();
+      expect(lines.filter((l) => l.level === 'warn').map((l) => l.msg)).toEqual(warnings);
+    }
+    expect(OPEN_API_WARNING).toMatch(
+      /anyone who can reach its port.*shell commands on the workers.*set RELAY_API_TOKEN/,
+    );
   });
 
   it('a blank RELAY_API_TOKEN is refused rather than turning authentication off', () => {

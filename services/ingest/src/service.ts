@@ -7,6 +7,15 @@ import { createApp } from './app.js';
 import type { IngestConfig } from './config.js';
 import { createRepository } from './repository.js';
 
+/**
+ * Logged once at start when RELAY_API_TOKEN is unset: the API stays open (SPEC section 2), but
+ * whoever can reach the port can register a workflow, and a workflow runs shell commands on the workers.
+ */
+export const OPEN_API_WARNING =
+  'authentication is off (RELAY_API_TOKEN is not set): the API accepts every request from anyone who ' +
+  'can reach its port, and registering a workflow runs shell commands on the workers; to require a ' +
+  'token, set RELAY_API_TOKEN to a secret (e.g. `openssl rand -hex 32`) and send `Authorization: Bearer <token>`';
+
 /** A running ingest server. */
 export interface IngestService {
   /** `http://<host>:<port>` the server listens on (the real port when PORT=0). */
@@ -72,6 +81,7 @@ export async function startIngest(
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host === '0.0.0.0' || host === '[::]' ? 'localhost' : host}:${address.port}`;
   logger.info({ url }, 'ingest listening');
+  if (config.apiToken === undefined) logger.warn({ url }, OPEN_API_WARNING);
 
   let stopping: Promise<void> | undefined;
   const stop = async (): Promise<void> => {

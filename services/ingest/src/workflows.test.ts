@@ -188,6 +188,27 @@ tasks:
     expect(await res.json()).toMatchObject({ error: { code: 'unsupported_media_type' } });
   });
 
+  it('400 at once for a 280 KB pathological template expression (it held ingest for 12 s)', async () => {
+    const expression = `\${{ tasks.a${'.output'.repeat(40_000)}! }}`;
+    const body = {
+      id: 'pathological',
+      tasks: { a: {}, b: { needs: ['a'], type: 'shell', with: { command: `echo ${expression}` } } },
+    };
+    const started = performance.now();
+    const res = await app.request('/workflows', jsonRequest('POST', body));
+    const elapsed = performance.now() - started;
+    expect(res.status).toBe(400);
+    const { error } = (await res.json()) as { error: { details: { path: string; message: string }[] } };
+    expect(error.details).toEqual([
+      expect.objectContaining({
+        path: 'tasks.b.with.command',
+        message: expect.stringMatching(/: longer than 1024 characters \(\d+\)$/),
+      }),
+    ]);
+    expect(elapsed).toBeLessThan(2000);
+    expect(await countRows('pathological')).toEqual({ versions: 0, tasks: 0, dependencies: 0 });
+  });
+
   it('413 for a body over the limit, with or without Content-Length', async () => {
     const small = h.app({ maxBodyBytes: 64 });
     const body = `id: big\ntasks:\n${Array.from({ length: 20 }, (_, i) => `  t${i}: {}`).join('\n')}\n`;

@@ -26,17 +26,7 @@ export async function up(opts: UpOptions): Promise<number> {
   const databaseUrl = opts.env.DATABASE_URL ?? 'postgres://relay:relay@localhost:5432/relay';
   await runMigrations(databaseUrl, opts.print);
 
-  const specs: ServiceSpec[] = [];
-  const add = (name: ServiceName, label: string, env: Record<string, string> = {}) => {
-    const entry = serviceEntry(name);
-    if (!existsSync(entry)) throw new CliError(`up: ${entry} is missing; run \`npm run build\` first`);
-    specs.push({ label, service: name, entry, env: { HEALTH_PORT: '0', ...env } });
-  };
-  add('scheduler', 'scheduler');
-  add('dispatcher', 'dispatcher');
-  add('reaper', 'reaper');
-  for (let i = 1; i <= opts.workers; i += 1) add('worker', opts.workers > 1 ? `worker-${i}` : 'worker');
-  add('ingest', 'ingest', { PORT: String(opts.port) });
+  const specs = fleetSpecs(opts);
 
   // What our own ingest says: /readyz on PORT proves nothing until it has bound the port itself
   // (another program there answers too), and EADDRINUSE means it never will.
@@ -83,6 +73,39 @@ export async function up(opts: UpOptions): Promise<number> {
     opts.print('');
   }
   return signals.stopped;
+}
+
+/**
+ * Variables only ingest may see. A shell task can read its worker's environment
+ * (/proc/$PPID/environ), so the API token must not reach the worker or any other service.
+ */
+const INGEST_ONLY_ENV = ['RELAY_API_TOKEN'] as const;
+
+/**
+ * The processes `relay up` supervises, in start order: scheduler, dispatcher, reaper, the workers,
+ * ingest on `opts.port`. Each inherits the supervisor's environment (createSupervisor), which cannot
+ * drop a variable, so every service but ingest gets the ingest-only ones set empty: empty is unset
+ * to every service (SPEC section 2). Ingest gets them from `opts.env`.
+ * @throws CliError when a service's entry point is missing (not built).
+ */
+export function fleetSpecs(
+  opts: Pick<UpOptions, 'port' | 'workers' | 'env'>,
+  entryOf: (name: ServiceName) => string = serviceEntry,
+): ServiceSpec[] {
+  const withheld = Object.fromEntries(INGEST_ONLY_ENV.map((name) => [name, '']));
+  const granted = Object.fromEntries(INGEST_ONLY_ENV.map((name) => [name, opts.env[name] ?? '']));
+  const specs: ServiceSpec[] = [];
+  const add = (name: ServiceName, label: string, env: Record<string, string> = withheld) => {
+    const entry = entryOf(name);
+    if (!existsSync(entry)) throw new CliError(`up: ${entry} is missing; run \`npm run build\` first`);
+    specs.push({ label, service: name, entry, env: { HEALTH_PORT: '0', ...env } });
+  };
+  add('scheduler', 'scheduler');
+  add('dispatcher', 'dispatcher');
+  add('reaper', 'reaper');
+  for (let i = 1; i <= opts.workers; i += 1) add('worker', opts.workers > 1 ? `worker-${i}` : 'worker');
+  add('ingest', 'ingest', { ...granted, PORT: String(opts.port) });
+  return specs;
 }
 
 function portInUse(port: number): string {
