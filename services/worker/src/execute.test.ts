@@ -1,17 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { attemptContext } from '../test/fixtures.js';
 import { NonRetryableError } from './errors.js';
 import { Cancellation, runAttempt } from './execute.js';
-import type { Handler, TaskContext } from './types.js';
+import type { Handler } from './types.js';
 
-const ctx: Omit<TaskContext, 'signal'> = {
-  runId: 'r',
-  taskId: 't',
-  taskRunId: 'r:t',
-  attempt: 1,
-  workflowId: 'wf',
-  queue: 'default',
-  logger: undefined as never,
-};
+const ctx = attemptContext;
 
 const attempt = (handler: Handler, cancel = new Cancellation(), timeoutMs: number | null = null) =>
   runAttempt({ handler, input: null, ctx, timeoutMs, cancel, maxOutputBytes: 1000 });

@@ -4,6 +4,7 @@ import type { AnyEnvelope } from '@relay/contracts';
 import type { Sql } from '@relay/db';
 import type { Redis } from '@relay/runtime';
 import type { TaskDefinition, WorkflowDefinition } from '@relay/workflow';
+import type { TaskContext } from '../src/types.js';
 
 /** A normalized task with the documented defaults. */
 export function task(id: string, extra: Partial<TaskDefinition> = {}): TaskDefinition {
@@ -126,3 +127,14 @@ export function isAlive(pid: number): boolean {
     return false;
   }
 }
+
+/** The context of one attempt, for tests that run a handler directly (runAttempt supplies the signal). */
+export const attemptContext: Omit<TaskContext, 'signal'> = {
+  runId: 'r',
+  taskId: 't',
+  taskRunId: 'r:t',
+  attempt: 1,
+  workflowId: 'wf',
+  queue: 'default',
+  logger: undefined as never,
+};

@@ -1,19 +1,12 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { attemptContext } from '../../test/fixtures.js';
 import { Cancellation, runAttempt } from '../execute.js';
-import type { Handler, TaskContext } from '../types.js';
+import type { Handler } from '../types.js';
 import { createHttpHandler, describeFetchError, httpHandler, readBodyHead } from './http.js';
 
-const ctx: Omit<TaskContext, 'signal'> = {
-  runId: 'r',
-  taskId: 't',
-  taskRunId: 'r:t',
-  attempt: 1,
-  workflowId: 'wf',
-  queue: 'default',
-  logger: undefined as never,
-};
+const ctx = attemptContext;
 
 /** The response body limit of `limited` (RELAY_MAX_OUTPUT_BYTES in the worker). */
 const LIMIT = 64 * 1024;

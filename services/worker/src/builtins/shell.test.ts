@@ -1,17 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { attemptContext } from '../../test/fixtures.js';
 import { Cancellation, runAttempt } from '../execute.js';
-import type { TaskContext } from '../types.js';
 import { createShellHandler, MAX_ARG_STRLEN } from './shell.js';
 
-const ctx: Omit<TaskContext, 'signal'> = {
-  runId: 'r',
-  taskId: 't',
-  taskRunId: 'r:t',
-  attempt: 1,
-  workflowId: 'wf',
-  queue: 'default',
-  logger: undefined as never,
-};
+const ctx = attemptContext;
 
 const handler = createShellHandler({ maxStdoutBytes: 1000, env: { PATH: process.env.PATH } });
 
