@@ -26,7 +26,7 @@ beforeAll(async () => {
   db = await createTestDatabase();
   redis = createTestRedis();
   await db.sql`INSERT INTO workflows (id, name, definition) VALUES ('wf', 'wf', '{}')`;
-  await db.sql`INSERT INTO workflow_versions (workflow_id, version, definition) VALUES ('wf', 1, '{}')`;
+  await db.sql`INSERT INTO workflow_versions (workflow_id, version, definition) VALUES ('wf', 1, '{}'), ('wf', 2, '{}')`;
 });
 
 afterAll(async () => {
@@ -59,12 +59,14 @@ async function read(key: string): Promise<AnyEnvelope[]> {
 }
 
 /** A RUNNING run (remaining_tasks null = task runs never created) started a minute ago. */
-async function insertRun(opts: { remaining?: number | null; cancelAgoS?: number } = {}): Promise<string> {
+async function insertRun(
+  opts: { remaining?: number | null; cancelAgoS?: number; version?: number } = {},
+): Promise<string> {
   seq += 1;
   const runId = `run-${seq}`;
   await db.sql`
     INSERT INTO runs (id, workflow_id, status, workflow_version, remaining_tasks, started_at, cancel_requested_at)
-    VALUES (${runId}, 'wf', 'RUNNING', 1, ${opts.remaining === undefined ? 1 : opts.remaining},
+    VALUES (${runId}, 'wf', 'RUNNING', ${opts.version ?? 1}, ${opts.remaining === undefined ? 1 : opts.remaining},
             now() - interval '1 minute',
             CASE WHEN ${opts.cancelAgoS ?? -1}::int >= 0 THEN now() - make_interval(secs => ${opts.cancelAgoS ?? 0}) END)`;
   return runId;
@@ -73,9 +75,16 @@ async function insertRun(opts: { remaining?: number | null; cancelAgoS?: number 
 /** `count` task runs of a new RUNNING run in `status`, their timestamps `agoS` seconds old. */
 async function insertTasks(
   status: string,
-  opts: { count?: number; agoS?: number; attempt?: number; retryable?: boolean | null; queue?: string } = {},
+  opts: {
+    count?: number;
+    agoS?: number;
+    attempt?: number;
+    retryable?: boolean | null;
+    queue?: string;
+    version?: number;
+  } = {},
 ): Promise<{ runId: string; ids: string[] }> {
-  const runId = await insertRun({ remaining: opts.count ?? 1 });
+  const runId = await insertRun({ remaining: opts.count ?? 1, version: opts.version });
   const taskIds = Array.from({ length: opts.count ?? 1 }, (_, i) => `t${i}`);
   const ago = opts.agoS ?? 60;
   await db.sql`
@@ -121,13 +130,16 @@ describe('reconciler: each kind of lost event is re-published once per grace per
     ]);
   });
 
-  it('re-publishes TaskSucceeded for an unpropagated SUCCESS', async () => {
+  it("re-publishes TaskSucceeded for an unpropagated SUCCESS, naming the run's pinned version", async () => {
     const { deps, names } = setup();
-    const { runId, ids } = await insertTasks('SUCCESS', { attempt: 2 });
+    const { runId, ids } = await insertTasks('SUCCESS', { attempt: 2, version: 2 });
     await insertTasks('SUCCESS', { agoS: 0 });
     expect((await reconcileOnce(deps)).task_succeeded).toBe(1);
     expect((await read(names.results)).map((e) => [e.type, e.data])).toEqual([
-      ['TaskSucceeded', { runId, taskId: 't0', taskRunId: ids[0], attempt: 2 }],
+      [
+        'TaskSucceeded',
+        { runId, taskId: 't0', taskRunId: ids[0], attempt: 2, workflowId: 'wf', workflowVersion: 2 },
+      ],
     ]);
   });
 

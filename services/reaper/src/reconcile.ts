@@ -68,7 +68,15 @@ function kindSpecs(repo: ReconcileRepository, prefix: string): KindSpec[] {
       list: repo.listUnpropagatedSuccesses,
       claim: repo.claimUnpropagatedSuccesses,
       stream: results,
-      event: (r) => ({ type: 'TaskSucceeded', data: { ...task(r), attempt: r.attempt ?? 1 } }),
+      event: (r) => ({
+        type: 'TaskSucceeded',
+        data: {
+          ...task(r),
+          attempt: r.attempt ?? 1,
+          workflowId: r.workflowId,
+          workflowVersion: r.workflowVersion,
+        },
+      }),
     },
     {
       kind: 'task_failed',

@@ -250,7 +250,8 @@ export function createReconcileRepository(sql: Sql) {
                 AND ${notRecent(graceMs)}
               ORDER BY id FOR UPDATE SKIP LOCKED) s
         WHERE t.id = s.id
-        RETURNING t.id, t.run_id, t.task_id, t.attempt, t.queue, t.workflow_id, 1 AS workflow_version,
+        RETURNING t.id, t.run_id, t.task_id, t.attempt, t.queue, t.workflow_id,
+                  (SELECT coalesce(r.workflow_version, 1) FROM runs r WHERE r.id = t.run_id) AS workflow_version,
                   t.error, t.retryable`;
       return rows.map(toClaimed);
     },
@@ -303,7 +304,8 @@ export function createReconcileRepository(sql: Sql) {
               WHERE id = ANY(${[...ids]}::text[]) AND status = 'READY' AND ${notRecent(graceMs)}
               ORDER BY id FOR UPDATE SKIP LOCKED) s
         WHERE t.id = s.id
-        RETURNING t.id, t.run_id, t.task_id, t.attempt, t.queue, t.workflow_id, 1 AS workflow_version,
+        RETURNING t.id, t.run_id, t.task_id, t.attempt, t.queue, t.workflow_id,
+                  (SELECT coalesce(r.workflow_version, 1) FROM runs r WHERE r.id = t.run_id) AS workflow_version,
                   t.error, t.retryable`;
       return rows.map(toClaimed);
     },
@@ -332,7 +334,8 @@ export function createReconcileRepository(sql: Sql) {
               WHERE id = ANY(${[...ids]}::text[]) AND status = 'BLOCKED' AND ${notRecent(graceMs)}
               ORDER BY id FOR UPDATE SKIP LOCKED) s, task_decisions d
         WHERE t.id = s.id AND d.task_run_id = t.id
-        RETURNING t.id, t.run_id, t.task_id, t.attempt, t.queue, t.workflow_id, 1 AS workflow_version,
+        RETURNING t.id, t.run_id, t.task_id, t.attempt, t.queue, t.workflow_id,
+                  (SELECT coalesce(r.workflow_version, 1) FROM runs r WHERE r.id = t.run_id) AS workflow_version,
                   t.error, t.retryable, d.decision, d.decided_by, d.reason`;
       return rows.map(toClaimed);
     },
