@@ -11,6 +11,7 @@ import {
 } from './errors.js';
 import { requireBearerToken } from './middleware/auth.js';
 import { limitBody } from './middleware/body.js';
+import { compressLargeResponses } from './middleware/compress.js';
 import { recordHttpMetrics } from './middleware/metrics.js';
 import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
@@ -20,7 +21,7 @@ import { workflowRoutes } from './routes/workflows.js';
 export type { AppDeps, ReadinessCheck } from './deps.js';
 
 /**
- * The ingest HTTP API (SPEC section 5): metrics -> auth -> body limit -> routes.
+ * The ingest HTTP API (SPEC section 5): metrics -> gzip of large answers -> auth -> body limit -> routes.
  * Every error becomes `{"error": {"code", "message", "details"}}` in `onError` (`details` null when there
  * are none); unknown routes are 404, a known path asked with another method 405.
  */
@@ -28,6 +29,7 @@ export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
 
   app.use('*', recordHttpMetrics(deps.registry));
+  app.use('*', compressLargeResponses());
   app.use('*', requireBearerToken(deps.config.apiToken));
   app.use('*', refuseUnreadableRequests());
   app.use('*', limitBody(deps.config.maxBodyBytes));
