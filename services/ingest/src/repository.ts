@@ -313,8 +313,13 @@ export function createRepository(sql: Sql, options: { timeoutMs: number }): Repo
           SELECT target.status, target.workflow_id AS "workflowId", EXISTS (SELECT 1 FROM marked) AS marked
           FROM target`;
         if (!row) return { kind: 'missing' };
-        if (!row.marked) return { kind: 'not-running', status: row.status };
-        return { kind: 'requested', workflowId: row.workflowId };
+        if (row.marked) return { kind: 'requested', workflowId: row.workflowId };
+        if (row.status !== 'RUNNING') return { kind: 'not-running', status: row.status };
+        // The snapshot saw RUNNING but the UPDATE's re-check did not: the run finished (a cancel just
+        // applied, most often) while this statement ran. Its committed status is the answer.
+        const [now] = await sql<{ status: RunStatus }[]>`SELECT status FROM runs WHERE id = ${runId}`;
+        if (!now) return { kind: 'missing' };
+        return { kind: 'not-running', status: now.status };
       }),
 
     // One statement: the run's status, whether the task belongs to the run's pinned definition, and its
