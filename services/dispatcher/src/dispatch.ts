@@ -39,8 +39,9 @@ export async function delay(items: { member: string; dueAtMs: number }[], deps: 
 
 /**
  * Queues the due task_runs among `ids` (one UPDATE) and publishes their TaskQueued (one pipeline).
- * Ids that stay READY only because `ready_at` is still ahead by the database clock go to the delayed
- * set; others that match nothing are duplicates or no longer READY and are dropped, except that for
+ * Ids that stay READY with a `ready_at` in a RUNNING run go to the delayed set, due when the database
+ * clock says (at once if it came due after the UPDATE looked); others that match nothing are duplicates
+ * or no longer READY and are dropped, except that for
  * `redelivered` ids found QUEUED the TaskQueued is published again (a crash may have lost it; the
  * worker's claim is fenced on the attempt, so a duplicate is harmless).
  */

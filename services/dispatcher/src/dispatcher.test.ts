@@ -13,6 +13,7 @@ import {
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { insertReadyRun, isGroupIdle, readEvents, taskRun } from '../test/fixtures.js';
 import { loadDispatcherConfig } from './config.js';
+import { dispatchTaskRuns } from './dispatch.js';
 import { handleTaskReady } from './handlers/task-ready.js';
 import { createDispatcherMetrics } from './metrics.js';
 import { createDispatcherRepository } from './repository.js';
@@ -159,6 +160,42 @@ describe('dispatcher', () => {
       { timeoutMs: 5000, message: 'skewed task to be queued' },
     );
     expect(queuedRow.queued_at!.getTime()).toBeGreaterThanOrEqual(readyAt.getTime());
+  });
+
+  it('delays, never drops, a task that comes due between the queue statement and the due check', async () => {
+    // The delayed set's scores are whole milliseconds and ready_at has microseconds, so an entry is
+    // often popped <1 ms early: the UPDATE finds it not yet due, and by the next statement it is due.
+    const prefix = uniquePrefix('dispatch-due-between');
+    prefixes.push(prefix);
+    const bus = createBus({ redis, redisUrl: DEFAULT_TEST_REDIS_URL, prefix, source: 'test', logger });
+    running.push({ stop: () => bus.close() });
+    const [id] = await insertReadyRun(db.sql, 'd-due-between', { readyInMs: 40 });
+    const real = createDispatcherRepository(db.sql);
+    let missed = 0;
+    const repo: typeof real = {
+      ...real,
+      async queueTaskRuns(ids) {
+        const rows = await real.queueTaskRuns(ids);
+        if (rows.length === 0) missed += 1;
+        await new Promise((resolve) => setTimeout(resolve, 80));
+        return rows;
+      },
+    };
+    const notified: number[] = [];
+    const queued = await dispatchTaskRuns([id!], {
+      repo,
+      bus,
+      logger,
+      metrics: createDispatcherMetrics(createMetricsRegistry('dispatcher-test'), async () => 0),
+      notifyDelayed: (dueAtMs) => notified.push(dueAtMs),
+      now: Date.now,
+    });
+    expect(queued).toBe(0);
+    expect(missed).toBe(1);
+    expect(await redis.zscore(streamNames(prefix).delayed, id!)).not.toBeNull();
+    expect(notified).toHaveLength(1);
+    expect(notified[0]).toBeLessThanOrEqual(Date.now());
+    expect((await taskRun(db.sql, id!))?.status).toBe('READY');
   });
 
   it('dispatches each of 500 READY tasks exactly once across two dispatchers', async () => {

@@ -69,15 +69,20 @@ export function createDispatcherRepository(sql: Sql, keyed: Sql = sql) {
     },
 
     /**
-     * The ids among `ids` that are READY but not yet due, with the milliseconds left by the database
-     * clock (so a skewed process clock cannot make them spin). Read only.
+     * The ids among `ids` that are READY with a `ready_at` in a RUNNING run, with the milliseconds left
+     * by the database clock (0 when it has passed: so a skewed process clock cannot make them spin).
+     * Read only. A row is never required to be still ahead here: one that queueTaskRuns missed as not
+     * yet due may have come due before this statement (its `now()` is later), and dropping it would
+     * leave the retry to the reconciler, seconds later. The delayed set's scores are whole milliseconds
+     * (TaskReady's notBefore) while `ready_at` has microseconds, so an entry is often taken <1 ms early.
      */
     async listNotYetDue(ids: readonly string[]): Promise<{ id: string; waitMs: number }[]> {
       if (ids.length === 0) return [];
       const rows = await sql<{ id: string; wait_ms: number }[]>`
-        SELECT id, ceil(EXTRACT(EPOCH FROM (ready_at - now())) * 1000)::float8 AS wait_ms
-        FROM task_runs
-        WHERE id = ANY(${[...ids]}::text[]) AND status = 'READY' AND ready_at > now()`;
+        SELECT t.id, greatest(0, ceil(EXTRACT(EPOCH FROM (t.ready_at - now())) * 1000))::float8 AS wait_ms
+        FROM task_runs t
+        WHERE t.id = ANY(${[...ids]}::text[]) AND t.status = 'READY' AND t.ready_at IS NOT NULL
+          AND (SELECT r.status FROM runs r WHERE r.id = t.run_id) = 'RUNNING'`;
       return rows.map((r) => ({ id: r.id, waitMs: Math.max(0, r.wait_ms) }));
     },
 
