@@ -6,6 +6,7 @@ export {
   type TestDatabase,
 } from './database.js';
 export { ServiceSpawnError, TestingError, WaitForTimeoutError } from './errors.js';
+export { type HeldTransaction, holdInTransaction } from './hold.js';
 export { createTestRedis, DEFAULT_TEST_REDIS_URL, deleteRedisPrefix, uniquePrefix } from './redis.js';
 export {
   LOG_BUFFER_LINES,

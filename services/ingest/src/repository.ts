@@ -317,9 +317,9 @@ export function createRepository(sql: Sql, options: { timeoutMs: number }): Repo
         if (row.status !== 'RUNNING') return { kind: 'not-running', status: row.status };
         // The snapshot saw RUNNING but the UPDATE's re-check did not: the run finished (a cancel just
         // applied, most often) while this statement ran. Its committed status is the answer.
-        const [now] = await sql<{ status: RunStatus }[]>`SELECT status FROM runs WHERE id = ${runId}`;
-        if (!now) return { kind: 'missing' };
-        return { kind: 'not-running', status: now.status };
+        const [current] = await sql<{ status: RunStatus }[]>`SELECT status FROM runs WHERE id = ${runId}`;
+        if (!current) return { kind: 'missing' };
+        return { kind: 'not-running', status: current.status };
       }),
 
     // One statement: the run's status, whether the task belongs to the run's pinned definition, and its

@@ -1,3 +1,4 @@
+import { holdInTransaction, waitFor } from '@relay/testing';
 import type { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, insertTaskRun, jsonRequest, openHarness, yamlRequest } from '../test/harness.js';
@@ -268,41 +269,26 @@ describe('POST /runs/:id/cancel', () => {
   it('409 naming the committed status when the run finishes while the request waits on its row', async () => {
     const runId = await startRun({});
     // A scheduler applying a cancel holds the run's row; the request's snapshot still says RUNNING.
-    let release: () => void = () => {};
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let locked: () => void = () => {};
-    const lockTaken = new Promise<void>((resolve) => {
-      locked = resolve;
-    });
-    const scheduler = h.sql.begin(async (tx) => {
-      await tx`UPDATE runs SET status = 'CANCELLED', finished_at = now() WHERE id = ${runId}`;
-      locked();
-      await held;
-    });
-    await lockTaken;
+    const scheduler = await holdInTransaction(
+      h.sql,
+      (tx) => tx`UPDATE runs SET status = 'CANCELLED', finished_at = now() WHERE id = ${runId}`,
+    );
     const pending = app.request(`/runs/${runId}/cancel`, { method: 'POST' });
-    await waitForLockWait();
-    release();
-    await scheduler;
+    await waitFor(
+      async () => {
+        const [row] = await h.sql<{ n: number }[]>`
+          SELECT count(*)::int AS n FROM pg_stat_activity
+          WHERE datname = current_database() AND wait_event_type = 'Lock'`;
+        return (row?.n ?? 0) > 0;
+      },
+      { intervalMs: 10, message: 'the cancel to wait on the run row' },
+    );
+    await scheduler.release();
     const res = await pending;
     expect(res.status).toBe(409);
     expect((await errorOf(res)).message).toBe(`run '${runId}' is CANCELLED, not RUNNING`);
   });
 });
-
-/** Resolves once some backend of the test database waits on a row lock. */
-async function waitForLockWait(): Promise<void> {
-  for (let i = 0; i < 200; i += 1) {
-    const [row] = await h.sql<{ n: number }[]>`
-      SELECT count(*)::int AS n FROM pg_stat_activity
-      WHERE datname = current_database() AND wait_event_type = 'Lock'`;
-    if ((row?.n ?? 0) > 0) return;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error('no request waited on the run row');
-}
 
 describe('approve and reject', () => {
   it('202 for a BLOCKED task: TaskApproved / TaskRejected published with by and reason', async () => {

@@ -14,6 +14,7 @@ import {
   createTestRedis,
   DEFAULT_TEST_REDIS_URL,
   deleteRedisPrefix,
+  holdInTransaction,
   type TestDatabase,
   uniquePrefix,
   waitFor,
@@ -325,22 +326,12 @@ describe('timeouts, aborts and supersession', () => {
                  WHERE run_id = ${runId}`;
     const repo = createWorkerRepository(db.sql);
     const keys = [locked, free].map((id) => ({ id, attempt: 1 }));
-    let release: () => void = () => {};
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let lockTaken: () => void = () => {};
-    const taken = new Promise<void>((resolve) => {
-      lockTaken = resolve;
-    });
     // Another transaction holds the row, as this worker's own completion of it would.
-    const holder = db.sql.begin(async (tx) => {
-      await tx`SELECT id FROM task_runs WHERE id = ${locked} FOR UPDATE`;
-      lockTaken();
-      await held;
-    });
+    const holder = await holdInTransaction(
+      db.sql,
+      (tx) => tx`SELECT id FROM task_runs WHERE id = ${locked} FOR UPDATE`,
+    );
     try {
-      await taken;
       const alive = await Promise.race([
         repo.heartbeat('w-lock', keys),
         new Promise<never>((_, reject) =>
@@ -356,8 +347,7 @@ describe('timeouts, aborts and supersession', () => {
         { id: free, recent: true },
       ]);
     } finally {
-      release();
-      await holder;
+      await holder.release();
       await db.sql`UPDATE task_runs SET status = 'CANCELLED' WHERE run_id = ${runId}`;
     }
   });

@@ -14,12 +14,13 @@ export function acceptsGzip(header: string | undefined): boolean {
   if (!header) return false;
   let wildcard = false;
   for (const part of header.split(',')) {
-    const [name = '', ...params] = part.trim().toLowerCase().split(';');
+    const [rawName = '', ...params] = part.trim().toLowerCase().split(';');
+    const name = rawName.trim();
     const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
     const weight = q === undefined ? 1 : Number(q.slice(2));
     const accepted = Number.isFinite(weight) && weight > 0;
-    if (name.trim() === 'gzip' || name.trim() === 'x-gzip') return accepted;
-    if (name.trim() === '*') wildcard = accepted;
+    if (name === 'gzip' || name === 'x-gzip') return accepted;
+    if (name === '*') wildcard = accepted;
   }
   return wildcard;
 }
