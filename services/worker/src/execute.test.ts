@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { attemptContext } from '../test/fixtures.js';
 import { NonRetryableError } from './errors.js';
-import { Cancellation, runAttempt } from './execute.js';
+import { Cancellation, errorText, runAttempt } from './execute.js';
 import type { Handler } from './types.js';
 
 const ctx = attemptContext;
@@ -53,5 +53,33 @@ describe('runAttempt', () => {
         throw new NonRetryableError('card declined');
       }),
     ).toEqual({ ok: false, error: 'card declined', retryable: false });
+  });
+});
+
+describe('errorText', () => {
+  const circular: Record<string, unknown> = { a: 1 };
+  circular.self = circular;
+  it.each([
+    [new Error('boom'), 'boom'],
+    [new TypeError(''), 'TypeError'],
+    [{ message: 'quota exceeded', code: 429 }, 'quota exceeded'],
+    [{ code: 'E_DECLINED', detail: 'card declined' }, '{"code":"E_DECLINED","detail":"card declined"}'],
+    [{}, '[object Object]'],
+    [circular, '[object Object]'],
+    [{ n: 10n }, '[object Object]'],
+    ['plain text', 'plain text'],
+    [42, '42'],
+    [null, 'null'],
+    [undefined, 'undefined'],
+  ])('gives %o as %j', (thrown, expected) => {
+    expect(errorText(thrown)).toBe(expected);
+  });
+
+  it('is what a failed attempt records for a thrown plain object', async () => {
+    expect(
+      await attempt(async () => {
+        throw { code: 'E_DECLINED' };
+      }),
+    ).toEqual({ ok: false, error: '{"code":"E_DECLINED"}', retryable: true });
   });
 });

@@ -151,7 +151,21 @@ function reasonText(reason: unknown): string {
   return reason === undefined ? 'aborted' : String(reason);
 }
 
-function errorText(err: unknown): string {
+/**
+ * The error text of what a handler threw. Not everything thrown is an Error: a plain object gives its
+ * string `message`, else its JSON (an API client's `{ code, detail }`), never "[object Object]".
+ */
+export function errorText(err: unknown): string {
   if (err instanceof Error) return err.message || err.name;
+  if (typeof err === 'object' && err !== null) {
+    const { message } = err as { message?: unknown };
+    if (typeof message === 'string' && message !== '') return message;
+    try {
+      const json = JSON.stringify(err);
+      if (json !== undefined && json !== '{}') return json;
+    } catch {
+      // Circular or holding a BigInt: fall back to its tag.
+    }
+  }
   return String(err);
 }
