@@ -74,6 +74,12 @@ describe('resolveTemplates: missing paths', () => {
     ['${{ tasks.constructor.output }}', 'w', 'w: tasks.constructor.output is not defined'],
     ['${{ tasks.fetch.output.total.x }}', 'w', 'w: tasks.fetch.output.total.x is not defined'],
     ['${{ tasks.empty.output.a }}', 'w', 'w: tasks.empty.output.a is not defined'],
+    [
+      '${{ input.items.1 }}',
+      'x',
+      'x: input.items.1 is not defined: input.items is an array, index it as input.items[1]',
+    ],
+    ['${{ input.items.01 }}', 'x', 'x: input.items.01 is not defined'],
   ])('%j names the reference and where it appears', (value, at, message) => {
     const run = () => resolveTemplates(value, ctx, at === undefined ? {} : { at });
     expect(run).toThrow(TemplateResolutionError);

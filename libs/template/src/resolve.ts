@@ -22,6 +22,9 @@ export interface ShellCommand {
   env: Record<string, string>;
 }
 
+/** A key that reads as an array index (`items.1` meant as `items[1]`). */
+const INDEX_KEY = /^(0|[1-9][0-9]*)$/;
+
 /**
  * Reads the value a reference points at.
  * @throws TemplateResolutionError when any step of the path is missing.
@@ -41,7 +44,17 @@ export function lookupReference(ref: ParsedReference, ctx: ResolutionContext, at
     // Own properties only: `__proto__` or `constructor` must not reach Object.prototype.
     else next = isJsonObject(current) && Object.hasOwn(current, step) ? current[step] : undefined;
     if (next === undefined) {
-      throw new TemplateResolutionError(formatReference(ref, ref.path.slice(0, i + 1)), at);
+      const reference = formatReference(ref, ref.path.slice(0, i + 1));
+      // `items.1` is a key lookup; on an array, say how to index it instead.
+      if (typeof step === 'string' && Array.isArray(current) && INDEX_KEY.test(step)) {
+        const array = formatReference(ref, ref.path.slice(0, i));
+        throw new TemplateResolutionError(
+          reference,
+          at,
+          `is not defined: ${array} is an array, index it as ${array}[${step}]`,
+        );
+      }
+      throw new TemplateResolutionError(reference, at);
     }
     current = next;
   }
