@@ -12,6 +12,7 @@ import { startBenchFleet } from './fleet.js';
 import { benchGraphile } from './graphile.js';
 import { RelayBench } from './relay.js';
 import { type BenchData, renderReport } from './report.js';
+import { benchRing } from './ring.js';
 
 const quick = process.argv.includes('--quick');
 const WORKERS = 2;
@@ -28,6 +29,8 @@ const sizes = quick
     };
 const peer = quick ? { trees: 50, jobs: 2000, chain: 50 } : { trees: 200, jobs: 10_000, chain: 200 };
 const GRAPHILE = { concurrency: 200, maxPoolSize: 20 };
+/** Processes of the floor ring: one per committing hop of a chain gap (worker result, scheduler, dispatcher). */
+const RING_HOPS = 3;
 
 const log = (msg: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}`);
 
@@ -73,13 +76,17 @@ async function main(): Promise<void> {
     await attempt('warm-up', async () => {
       await relay.fanout(Math.min(...sizes.scale), { timeoutMs: 60_000 });
       await relay.chain(sizes.chain, timeout(sizes.chain * 20));
-      manyRunsWarm = await relay.manyRuns(sizes.manyRuns, timeout(sizes.manyRuns * 10));
+      manyRunsWarm = await relay.manyRuns(sizes.manyRuns, { timeoutMs: timeout(sizes.manyRuns * 10) });
     });
     const chain = await attempt(`chain ${sizes.chain}`, () =>
       relay.chain(sizes.chain, timeout(sizes.chain * 20)),
     );
-    const manyRuns = await attempt(`many-runs ${sizes.manyRuns}`, () =>
-      relay.manyRuns(sizes.manyRuns, timeout(sizes.manyRuns * 10)),
+    // Right after the chain, beside the same idle fleet: the floor under a chain step at this moment.
+    const ring = await attempt('floor ring', () =>
+      benchRing({ hops: RING_HOPS, cycles: sizes.chain, warmup: 20, timeoutMs: 30_000 }),
+    );
+    const manyRuns = await attempt(`many-runs ${sizes.manyRuns} (profiled)`, () =>
+      relay.manyRuns(sizes.manyRuns, { profile: true, timeoutMs: timeout(sizes.manyRuns * 10) }),
     );
     const scale: BenchData['scale'] = [];
     let fanout: BenchData['fanout'] = 'not run';
@@ -111,6 +118,7 @@ async function main(): Promise<void> {
       manyRuns,
       manyRunsWarm,
       chain,
+      ring,
       scale,
       idle,
     };

@@ -1,3 +1,4 @@
+import { STREAM_FIELD, streamNames } from '@relay/contracts';
 import { waitFor } from '@relay/testing';
 import { BenchTimeoutError } from './errors.js';
 import type { BenchFleet } from './fleet.js';
@@ -30,6 +31,23 @@ export interface Throughput {
   registerSeconds: number;
   profile?: Profile;
 }
+
+/** Mean time (ms) of each leg of a chain gap, SUCCESS -> successor RUNNING (see RelayBench.chainLegs). */
+export interface ChainLegs {
+  /** Gaps whose three stream entries were all found. */
+  steps: number;
+  /** The worker: its result transaction from `now()` through COMMIT, then the TaskSucceeded XADD. */
+  result: number;
+  /** The scheduler: TaskSucceeded entry -> TaskReady entry (read, promote and commit, publish). */
+  scheduler: number;
+  /** The dispatcher: TaskReady entry -> work entry (read, queue and commit, publish). */
+  dispatcher: number;
+  /** A worker: work entry -> the claim transaction's `now()`. */
+  claim: number;
+}
+
+/** The chain scenario's figures. */
+export type ChainResult = Percentiles & { runSeconds: number; inTask: Percentiles; legs?: ChainLegs };
 
 /** The bench's view of the fleet: sampling tools bound to it. */
 export class RelayBench {
@@ -93,14 +111,31 @@ export class RelayBench {
     }
   }
 
+  /**
+   * Opens a profile window for a scenario about to start: Postgres sampling (after its counter-flush
+   * wait, so that wait is outside the window), then the services' CPU and Redis's command counts. `close`
+   * reads CPU and Redis first, so the window is the scenario's own, not the 11 s waits around it.
+   */
+  private async openProfile(): Promise<{ close(tasks: number): Promise<Profile> }> {
+    const pg = new PgProfiler(this.fleet.sql, this.fleet.database, 50, 11_000);
+    await pg.start();
+    const cpuBefore = cpuSnapshot(this.procs());
+    const redisBefore = await readCommandCalls(this.fleet.redis);
+    return {
+      close: async (tasks) => {
+        const cpuMs = diffMaps(cpuBefore, cpuSnapshot(this.procs()));
+        const redis = diffCalls(redisBefore, await readCommandCalls(this.fleet.redis));
+        const window = await pg.stop();
+        return { tasks, seconds: window.seconds, cpuMs, pg: window, redis };
+      },
+    };
+  }
+
   /** One run of root -> `width` no-op tasks -> sink; with `profile`, measures where the time goes. */
   async fanout(width: number, opts: { profile?: boolean; timeoutMs: number }): Promise<Throughput> {
     const id = this.nextId(`fanout-${width}`);
     const registerSeconds = await this.register(fanoutWorkflow(id, width));
-    const pg = new PgProfiler(this.fleet.sql, this.fleet.database, 50, 11_000);
-    const cpuBefore = cpuSnapshot(this.procs());
-    const redisBefore = opts.profile ? await readCommandCalls(this.fleet.redis) : new Map();
-    if (opts.profile) await pg.start();
+    const profile = opts.profile ? await this.openProfile() : undefined;
     this.rss.reset();
     await this.startRun(id);
     const row = await this.waitRuns(id, 1, opts.timeoutMs);
@@ -115,24 +150,23 @@ export class RelayBench {
       peakRssMb,
       registerSeconds,
     };
-    if (opts.profile) {
-      const window = await pg.stop();
-      const cpuMs = diffMaps(cpuBefore, cpuSnapshot(this.procs()));
-      const redis = diffCalls(redisBefore, await readCommandCalls(this.fleet.redis));
-      result.profile = { tasks, seconds: window.seconds, cpuMs, pg: window, redis };
-    }
+    if (profile) result.profile = await profile.close(tasks);
     return result;
   }
 
-  /** `runs` runs of the 10-task tree, all started at once through the API. */
-  async manyRuns(runs: number, timeoutMs: number): Promise<Throughput & { startSeconds: number }> {
+  /** `runs` runs of the 10-task tree, all started at once through the API; with `profile`, as fanout. */
+  async manyRuns(
+    runs: number,
+    opts: { profile?: boolean; timeoutMs: number },
+  ): Promise<Throughput & { startSeconds: number }> {
     const id = this.nextId('tree');
     const registerSeconds = await this.register(treeWorkflow(id));
+    const profile = opts.profile ? await this.openProfile() : undefined;
     this.rss.reset();
     const t0 = performance.now();
     await Promise.all(Array.from({ length: runs }, () => this.startRun(id)));
     const startSeconds = (performance.now() - t0) / 1000;
-    const row = await this.waitRuns(id, runs, timeoutMs);
+    const row = await this.waitRuns(id, runs, opts.timeoutMs);
     const tasks = runs * TREE_TASKS;
     const seconds = ((row.last as number) - row.first) / 1000;
     return {
@@ -143,20 +177,19 @@ export class RelayBench {
       peakRssMb: this.rss.peaksMb(),
       registerSeconds,
       startSeconds,
+      ...(profile ? { profile: await profile.close(tasks) } : {}),
     };
   }
 
   /** A `length`-step chain: per step, successor's started_at minus predecessor's finished_at (ms). */
-  async chain(
-    length: number,
-    timeoutMs: number,
-  ): Promise<Percentiles & { runSeconds: number; inTask: Percentiles }> {
+  async chain(length: number, timeoutMs: number): Promise<ChainResult> {
     const id = this.nextId('chain');
     await this.register(chainWorkflow(id, length));
+    const since = Date.now();
     const runId = await this.startRun(id);
     const row = await this.waitRuns(id, 1, timeoutMs);
-    const steps = await this.fleet.sql<{ s: number; f: number }[]>`
-      SELECT (extract(epoch FROM started_at) * 1000)::float8 AS s,
+    const steps = await this.fleet.sql<{ id: string; s: number; f: number }[]>`
+      SELECT id, (extract(epoch FROM started_at) * 1000)::float8 AS s,
              (extract(epoch FROM finished_at) * 1000)::float8 AS f
       FROM task_runs WHERE run_id = ${runId} ORDER BY task_id`;
     const gaps = stepGaps(
@@ -164,7 +197,66 @@ export class RelayBench {
       steps.map((r) => r.s),
     );
     const inTask = summarize(steps.map((r) => r.f - r.s));
-    return { ...summarize(gaps), runSeconds: ((row.last as number) - row.first) / 1000, inTask };
+    return {
+      ...summarize(gaps),
+      runSeconds: ((row.last as number) - row.first) / 1000,
+      inTask,
+      legs: await this.chainLegs(steps, since),
+    };
+  }
+
+  /**
+   * Splits each chain gap at the three stream entries between a step's SUCCESS and its successor's RUNNING
+   * (TaskSucceeded on results, TaskReady on ready, the work entry), by entry id. Ids are whole ms of the
+   * Redis clock (this host's, as Postgres's), so each is taken at its midpoint (+0.5 ms) and only means
+   * are given: per-step values are off by up to a millisecond.
+   */
+  private async chainLegs(
+    steps: readonly { id: string; s: number; f: number }[],
+    sinceMs: number,
+  ): Promise<ChainLegs | undefined> {
+    const names = streamNames(this.fleet.prefix);
+    const at = async (stream: string): Promise<Map<string, number>> => {
+      const out = new Map<string, number>();
+      const entries = (await this.fleet.redis.xrange(stream, String(sinceMs), '+')) as [string, string[]][];
+      for (const [entryId, fields] of entries) {
+        const raw = fields[fields.indexOf(STREAM_FIELD) + 1];
+        const taskRunId = raw
+          ? (JSON.parse(raw) as { data?: { taskRunId?: unknown } }).data?.taskRunId
+          : undefined;
+        if (typeof taskRunId === 'string' && !out.has(taskRunId))
+          out.set(taskRunId, Number(entryId.split('-')[0]) + 0.5);
+      }
+      return out;
+    };
+    const [succeeded, ready, work] = [
+      await at(names.results),
+      await at(names.ready),
+      await at(names.work('default')),
+    ];
+    const sums = { result: 0, scheduler: 0, dispatcher: 0, claim: 0 };
+    let n = 0;
+    for (let i = 1; i < steps.length; i += 1) {
+      const prev = steps[i - 1] as (typeof steps)[number];
+      const next = steps[i] as (typeof steps)[number];
+      const a = succeeded.get(prev.id);
+      const b = ready.get(next.id);
+      const c = work.get(next.id);
+      if (a === undefined || b === undefined || c === undefined) continue;
+      sums.result += a - prev.f;
+      sums.scheduler += b - a;
+      sums.dispatcher += c - b;
+      sums.claim += next.s - c;
+      n += 1;
+    }
+    if (n === 0) return undefined;
+    return {
+      steps: n,
+      result: sums.result / n,
+      scheduler: sums.scheduler / n,
+      dispatcher: sums.dispatcher / n,
+      claim: sums.claim / n,
+    };
   }
 
   /**

@@ -1,8 +1,9 @@
 import type { BullResult } from './bullmq.js';
 import { API_SOCKETS } from './fleet.js';
 import type { GraphileResult } from './graphile.js';
-import type { IdleResult, Profile, Throughput } from './relay.js';
-import { fmt, type Percentiles } from './stats.js';
+import type { ChainResult, IdleResult, Profile, Throughput } from './relay.js';
+import type { RingResult } from './ring.js';
+import { fmt } from './stats.js';
 
 /** Everything one bench run measured; a scenario that failed holds its error text instead. */
 export interface BenchData {
@@ -27,11 +28,13 @@ export interface BenchData {
   manyRuns: (Throughput & { startSeconds: number }) | string;
   /** The warm-up pass of many-runs (same size, the first on the fleet). */
   manyRunsWarm: (Throughput & { startSeconds: number }) | string;
-  chain: (Percentiles & { runSeconds: number; inTask: Percentiles }) | string;
+  chain: ChainResult | string;
   scale: { size: number; result: Throughput | string }[];
   idle: IdleResult | string;
   bull: BullResult | string;
   graphile: GraphileResult | string;
+  /** The floor ring (ring.ts), run right after the chain beside the idle fleet. */
+  ring: RingResult | string;
   totalSeconds: number;
 }
 
@@ -104,6 +107,15 @@ function targetRows(d: BenchData): Row[] {
       yes(c.p99 < 20),
     ]);
   } else rows.push(['chain', failed(d.chain), '', '', '<= graphile p50, p99 < 20 ms', '**no**']);
+  const r = d.ring;
+  rows.push([
+    `chain floor: a ring of ${ok(r) ? r.hops : 3} processes, each only XREADGROUP -> one-row UPDATE, durable COMMIT -> XADD (no Relay code): cycle p50 / p95 / p99 (ms)`,
+    ok(d.chain) ? `${fmt(d.chain.p50, 2)} / ${fmt(d.chain.p95, 2)} / ${fmt(d.chain.p99, 2)}` : 'n/a',
+    ok(r) ? `${fmt(r.p50, 2)} / ${fmt(r.p95, 2)} / ${fmt(r.p99, 2)}` : failed(r),
+    ok(d.chain) && ok(r) ? `${fmt(d.chain.p50 / r.p50, 2)}x (p50)` : '',
+    '(reference)',
+    '',
+  ]);
   if (ok(d.bull)) {
     const b = d.bull.chain;
     rows.push([
@@ -228,7 +240,34 @@ function idleSection(idle: IdleResult): string {
   ].join('\n');
 }
 
-function profileSection(p: Profile, d: BenchData): string {
+function chainParagraph(c: ChainResult, d: BenchData): string {
+  const parts = [
+    `chain: the ${d.sizes.chain}-step run took ${fmt(c.runSeconds, 2)} s (${fmt((c.runSeconds * 1000) / d.sizes.chain, 2)} ms/step); the gaps above are SUCCESS -> successor RUNNING: the worker's result commit and three stream hops (scheduler, dispatcher, worker claim), with three durable commits on the way.`,
+  ];
+  const l = c.legs;
+  if (l) {
+    parts.push(
+      `Mean per leg over ${l.steps} gaps (from the stream entries' ids, whole ms of the same clock, each taken at its midpoint, so only means are given): worker result commit + TaskSucceeded ${fmt(l.result, 2)} ms, scheduler (TaskSucceeded -> TaskReady) ${fmt(l.scheduler, 2)}, dispatcher (TaskReady -> work entry) ${fmt(l.dispatcher, 2)}, worker claim (work entry -> RUNNING) ${fmt(l.claim, 2)}; the mean gap is ${fmt(l.result + l.scheduler + l.dispatcher + l.claim, 2)} ms.`,
+    );
+  }
+  const r = d.ring;
+  if (ok(r)) {
+    const gw = ok(d.graphile) ? d.graphile.chain.p50 : Number.NaN;
+    parts.push(
+      `The floor ring, run right after the chain beside the idle fleet, does the three durable commits of such a gap and its stream hops (one hop more: the bench's own XADD and read) with nothing else: p50 ${fmt(r.p50, 2)} ms. Relay's chain p50 is ${fmt(c.p50 / r.p50, 2)}x the ring's; graphile-worker's (${fmt(gw, 2)} ms: two commits and a NOTIFY per step) is ${fmt(gw / r.p50, 2)}x.`,
+    );
+  }
+  parts.push(
+    `Inside the worker, RUNNING -> SUCCESS (started_at -> finished_at of the same no-op step) took p50 ${fmt(c.inTask.p50, 2)} / p95 ${fmt(c.inTask.p95, 2)} / p99 ${fmt(c.inTask.p99, 2)} ms, not counted in the gap.`,
+  );
+  return parts.join(' ');
+}
+
+function profileSection(
+  p: Profile,
+  d: BenchData,
+  target: { scenario: string; tasksPerSec: number; goal: string },
+): string {
   const perTask = (v: number) => fmt((v / p.tasks) * 1000, 1);
   const byService = new Map<string, number>();
   for (const [label, ms] of p.cpuMs)
@@ -251,10 +290,10 @@ function profileSection(p: Profile, d: BenchData): string {
   const redisRows = p.redis.slice(0, 12).map(([cmd, n]) => [cmd, String(n), fmt(n / p.tasks, 2)]);
   const top = [...byService.entries()].sort((a, b) => b[1] - a[1])[0];
   const topPg = pgRows.sort((a, b) => b[1].cpuMs - a[1].cpuMs)[0];
-  const budgetUs = ((d.cores * 1000) / 5000) * 1000;
+  const budgetUs = ((d.cores * 1000) / target.tasksPerSec) * 1000;
   const spentUs = ((procCpu + pgCpu) / p.tasks) * 1000;
   return [
-    `Measured during the fanout run (${p.tasks} tasks, ${fmt(p.seconds, 2)} s window). CPU from /proc/<pid>/stat utime+stime deltas of each service process and of each Postgres backend (backends grouped by pg_stat_activity.application_name, which every service sets to relay-<service>); "active" = pg_stat_activity sampled every 50 ms, count of backends in state active x period (an estimate of time Postgres spent executing for that service, including lock waits and client round trips inside transactions). Database-wide transactions: pg_stat_database delta read 11 s after the window's edges (counters flush late). Redis: INFO commandstats deltas over the window; the Redis server is shared with other engineers, so these are upper bounds.`,
+    `Measured during the ${target.scenario} run above (${p.tasks} tasks, ${fmt(p.seconds, 2)} s window, from the first request to the bench seeing the last run finished). CPU from /proc/<pid>/stat utime+stime deltas of each service process and of each Postgres backend (backends grouped by pg_stat_activity.application_name, which every service sets to relay-<service>); "active" = pg_stat_activity sampled every 50 ms, count of backends in state active x period (an estimate of time Postgres spent executing for that service, including lock waits and client round trips inside transactions). Database-wide transactions: pg_stat_database delta read 11 s after the window's edges (counters flush late). Redis: INFO commandstats deltas over the window; the Redis server is shared with other engineers, so these are upper bounds.`,
     '',
     table(
       [
@@ -267,7 +306,7 @@ function profileSection(p: Profile, d: BenchData): string {
       rows,
     ),
     '',
-    `Total: services ${perTask(procCpu)} µs/task + Postgres backends ${perTask(pgCpu)} µs/task = ${fmt(spentUs, 0)} µs of CPU per task. Database-wide ${fmt(p.pg.xacts / p.tasks, 3)} transactions/task (pg_stat_database delta, every service together; ${p.pg.samples} of them the profiler's samples). For 5000 tasks/s on ${d.cores} cores the whole pipeline (services + Postgres + Redis + bench) has at most ${fmt(budgetUs, 0)} µs of CPU per task.`,
+    `Total: services ${perTask(procCpu)} µs/task + Postgres backends ${perTask(pgCpu)} µs/task = ${fmt(spentUs, 0)} µs of CPU per task. Database-wide ${fmt(p.pg.xacts / p.tasks, 3)} transactions/task (pg_stat_database delta, every service together; ${p.pg.samples} of them the profiler's samples). For ${target.goal} on ${d.cores} cores the whole pipeline (services + Postgres + Redis + bench) has at most ${fmt(budgetUs, 0)} µs of CPU per task.`,
     '',
     table(['Redis command', 'calls', 'calls/task'], redisRows),
     '',
@@ -297,9 +336,7 @@ export function renderReport(d: BenchData): string {
     out.push('');
   }
   if (ok(d.chain)) {
-    out.push(
-      `chain: the ${d.sizes.chain}-step run took ${fmt(d.chain.runSeconds, 2)} s (${fmt((d.chain.runSeconds * 1000) / d.sizes.chain, 2)} ms/step); the gaps above are SUCCESS -> successor RUNNING (scheduler + dispatcher + worker claim: three stream hops and three transactions). Inside the worker, RUNNING -> SUCCESS (started_at -> finished_at of the same no-op step) took p50 ${fmt(d.chain.inTask.p50, 2)} / p95 ${fmt(d.chain.inTask.p95, 2)} / p99 ${fmt(d.chain.inTask.p99, 2)} ms, not counted in the gap.`,
-    );
+    out.push(chainParagraph(d.chain, d));
     out.push('');
   }
   out.push('## Idle');
@@ -309,7 +346,22 @@ export function renderReport(d: BenchData): string {
   out.push('## Profile: where the time goes per task (fanout)');
   out.push('');
   out.push(
-    ok(d.fanout) && d.fanout.profile ? profileSection(d.fanout.profile, d) : 'no profile (fanout failed)',
+    ok(d.fanout) && d.fanout.profile
+      ? profileSection(d.fanout.profile, d, { scenario: 'fanout', tasksPerSec: 5000, goal: '5000 tasks/s' })
+      : 'no profile (fanout failed)',
+  );
+  out.push('');
+  out.push('## Profile: where the time goes per task (many-runs)');
+  out.push('');
+  const bullTps = ok(d.bull) ? d.bull.trees.tasksPerSec : Number.NaN;
+  out.push(
+    ok(d.manyRuns) && d.manyRuns.profile
+      ? profileSection(d.manyRuns.profile, d, {
+          scenario: 'many-runs',
+          tasksPerSec: 2 * bullTps,
+          goal: `2x BullMQ (${fmt(2 * bullTps, 0)} tasks/s)`,
+        })
+      : 'no profile (many-runs failed)',
   );
   out.push('');
   out.push('## Method');
