@@ -230,6 +230,43 @@ tasks:
     expect(result.ok).toBe(true);
   });
 
+  it('keeps keys that name Object.prototype members: task ids, with fields, headers and env', () => {
+    const def = definitionOf(
+      parseWorkflow(`id: w
+tasks:
+  constructor: {}
+  prototype: { needs: [constructor], type: toString, with: { constructor: 1, prototype: [2], __proto__: { a: 3 } } }
+  call:
+    needs: [prototype]
+    type: http
+    with: { url: "https://example.com", headers: { constructor: x, __proto__: y } }
+  sh: { type: shell, with: { command: env, env: { constructor: a, valueOf: b } } }
+`),
+    );
+    expect(def.tasks.map((t) => [t.id, t.needs, t.type])).toEqual([
+      ['constructor', [], 'noop'],
+      ['prototype', ['constructor'], 'toString'],
+      ['call', ['prototype'], 'http'],
+      ['sh', [], 'shell'],
+    ]);
+    const custom = def.tasks[1]?.with as Record<string, unknown>;
+    expect(Object.keys(custom)).toEqual(['constructor', 'prototype', '__proto__']);
+    expect(custom.constructor).toBe(1);
+    expect(Object.getOwnPropertyDescriptor(custom, '__proto__')?.value).toEqual({ a: 3 });
+    expect(Object.getPrototypeOf(custom)).toBe(Object.prototype);
+    expect(Object.keys(def.tasks[2]?.with.headers as object)).toEqual(['constructor', '__proto__']);
+    expect(def.tasks[3]?.with.env).toEqual({ constructor: 'a', valueOf: 'b' });
+  });
+
+  it.each(['toString', 'valueOf', 'hasOwnProperty', 'constructor'])(
+    'takes a handler named %s as a custom one (any with mapping)',
+    (type) => {
+      const def = definitionOf(parseWorkflow(`id: w\ntasks:\n  a: { type: "${type}", with: { x: 1 } }\n`));
+      expect(def.tasks[0]?.type).toBe(type);
+      expect(def.tasks[0]?.with).toEqual({ x: 1 });
+    },
+  );
+
   it('accepts ids with dots, dashes and underscores', () => {
     const def = definitionOf(
       parseWorkflow(

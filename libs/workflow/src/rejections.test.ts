@@ -32,6 +32,12 @@ describe('parseWorkflow rejects, naming the path', () => {
       `invalid workflow id "${'a'.repeat(40)}...": must match ^[a-z0-9][a-z0-9._-]{0,127}$`,
     ],
     ['a numeric workflow id', 'id: 12\ntasks:\n  a: {}\n', 'id', 'must be a string (got the number 12)'],
+    [
+      'a task named __proto__ (not dropped)',
+      'id: w\ntasks:\n  a: {}\n  __proto__: {}\n',
+      'tasks.__proto__',
+      'invalid task id "__proto__": must match ^[a-z0-9][a-z0-9._-]{0,127}$',
+    ],
     ['an empty name', 'id: w\nname: " "\ntasks:\n  a: {}\n', 'name', 'must not be empty'],
     [
       'an unknown top-level field',

@@ -36,6 +36,52 @@ export function mappingGuard(what = 'a mapping') {
   );
 }
 
+/**
+ * A mapping of `key` -> `value` that keeps every own key. `v.record` silently drops `__proto__`,
+ * `prototype` and `constructor`: a task named `constructor` (a valid id) vanished from its workflow,
+ * and the tasks that needed it failed to store. Keys and values are checked like `v.record` does, each
+ * issue at the entry's path; the output is built with defineProperty, so `__proto__` stays a key.
+ */
+export function ownRecord<TValue extends v.GenericSchema>(
+  key: v.GenericSchema<string, string>,
+  value: TValue,
+  what = 'a mapping',
+) {
+  return v.pipe(
+    mappingGuard(what),
+    v.rawTransform(({ dataset, addIssue, NEVER }) => {
+      const input = dataset.value;
+      const out: Record<string, v.InferOutput<TValue>> = {};
+      let valid = true;
+      for (const name of Object.keys(input)) {
+        const entry = input[name];
+        const item = { type: 'object', input, key: name, value: entry } as const;
+        const k = v.safeParse(key, name);
+        if (!k.success) {
+          for (const issue of k.issues)
+            addIssue({ message: issue.message, path: [{ ...item, origin: 'key' }] });
+        }
+        const val = v.safeParse(value, entry);
+        if (!val.success) {
+          for (const issue of val.issues)
+            addIssue({ message: issue.message, path: [{ ...item, origin: 'value' }, ...(issue.path ?? [])] });
+        }
+        if (!k.success || !val.success) {
+          valid = false;
+          continue;
+        }
+        Object.defineProperty(out, k.output, {
+          value: val.output,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      }
+      return valid ? out : NEVER;
+    }),
+  );
+}
+
 /** Short description of a value for messages: `a list`, `null`, `the number 3`, `"text"`. */
 export function describe(value: unknown): string {
   if (value === null) return 'null';
@@ -119,7 +165,7 @@ const Needs = v.pipe(
   v.array(text('a task id')),
 );
 
-const With = v.nullish(v.pipe(mappingGuard(), v.record(v.string(), v.unknown())));
+const With = v.nullish(ownRecord(v.string(), v.unknown()));
 
 /** Structure of one task (a `null` task is an empty one). */
 export const TaskSchema = v.nullish(
@@ -182,8 +228,7 @@ const TaskId = v.pipe(
 );
 
 const Tasks = v.pipe(
-  mappingGuard('a mapping of task id -> task'),
-  v.record(TaskId, TaskSchema),
+  ownRecord(TaskId, TaskSchema, 'a mapping of task id -> task'),
   v.check((tasks) => Object.keys(tasks).length > 0, 'a workflow needs at least one task'),
 );
 

@@ -3,7 +3,7 @@ import * as v from 'valibot';
 import { parseDuration } from './duration.js';
 import type { DocPathSegment, RawIssue } from './path.js';
 import { ENV_NAME_PATTERN, HTTP_METHODS } from './rules.js';
-import { describe, mappingGuard, strictMapping, text } from './schema.js';
+import { describe, ownRecord, strictMapping, text } from './schema.js';
 
 /** A string that is either a template (checked at run time) or satisfies `check` now. */
 function templatedOr(check: (value: string) => string | null, what: string) {
@@ -24,17 +24,15 @@ function checkUrl(value: string): string | null {
 }
 
 const StringMap = (what: string, keys?: RegExp, values: v.GenericSchema = text('a string')) =>
-  v.pipe(
-    mappingGuard(`a mapping of ${what} name -> string`),
-    v.record(
-      keys
-        ? v.pipe(
-            v.string(),
-            v.regex(keys, (issue) => `invalid ${what} name ${describe(issue.input)}`),
-          )
-        : v.string(),
-      values,
-    ),
+  ownRecord(
+    keys
+      ? v.pipe(
+          v.string(),
+          v.regex(keys, (issue) => `invalid ${what} name ${describe(issue.input)}`),
+        )
+      : v.string(),
+    values,
+    `a mapping of ${what} name -> string`,
   );
 
 // `N: 5` and `DEBUG: true` as in GitHub Actions or docker-compose; the worker passes their JSON text.
@@ -101,8 +99,9 @@ export function toRawIssues(
  * no unknown fields); also that shell references sit where they can be quoted.
  */
 export function checkBuiltinWith(type: string, value: unknown, base: DocPathSegment[]): RawIssue[] {
-  const schema = BUILTIN_WITH[type];
-  if (!schema) return [];
+  // Own keys only: a custom handler may be named `toString` or `constructor`.
+  if (!isBuiltinType(type)) return [];
+  const schema = BUILTIN_WITH[type] as v.GenericSchema;
   const result = v.safeParse(schema, value ?? {});
   if (!result.success) return toRawIssues(result.issues, base);
   if (type === 'shell') {

@@ -159,8 +159,10 @@ export async function prepareTasks(
     if (!run) return { ok: false, claim, task, error: `run ${claim.runId} not found` };
     const tasks: Record<string, { output: JsonValue }> = {};
     for (const id of refs) {
-      const text = run.outputs[id];
-      if (text !== undefined) tasks[id] = { output: text === null ? null : parseOutput(text) };
+      // Own keys only: a task may be named `constructor`.
+      if (!Object.hasOwn(run.outputs, id)) continue;
+      const text = run.outputs[id] as string | null;
+      tasks[id] = { output: text === null ? null : parseOutput(text) };
     }
     try {
       return { ok: true, claim, task, input: resolveTaskInput(task, { input: run.input, tasks }) };
