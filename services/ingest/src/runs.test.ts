@@ -193,10 +193,21 @@ describe('GET /runs', () => {
     ['limit=ten', 'limit'],
     ['cursor=not-a-cursor', 'cursor'],
     [`cursor=${Buffer.from('12.').toString('base64url')}`, 'cursor'],
+    // Out of Postgres's timestamp range: were a 500.
+    [`cursor=${Buffer.from('9999999999999999999.x').toString('base64url')}`, 'cursor'],
+    [`cursor=${Buffer.from('9223372036854775807.x').toString('base64url')}`, 'cursor'],
+    [`cursor=${Buffer.from('-999999999999999999.x').toString('base64url')}`, 'cursor'],
   ])('400 for %s, naming the parameter', async (query, path) => {
     const res = await app.request(`/runs?${query}`);
     expect(res.status).toBe(400);
     expect((await errorOf(res)).details?.map((d) => d.path)).toContain(path);
+  });
+
+  it('takes cursors at the edges of years 1 and 9999', async () => {
+    for (const micros of ['-62135596800000000', '253402300799999999']) {
+      const res = await app.request(`/runs?cursor=${Buffer.from(`${micros}.x`).toString('base64url')}`);
+      expect(res.status).toBe(200);
+    }
   });
 });
 

@@ -60,10 +60,17 @@ function encodeCursor(position: RunPosition): string {
   return Buffer.from(`${position.startedAtMicros}.${position.id}`).toString('base64url');
 }
 
+// A cursor's time lies in years 1 to 9999: past them Postgres's timestamp and interval arithmetic
+// overflows (a crafted `9999999999999999999.x` was a 500, not a 400).
+const MIN_CURSOR_MICROS = -62_135_596_800_000_000n;
+const MAX_CURSOR_MICROS = 253_402_300_799_999_999n;
+
 function decodeCursor(cursor: string): RunPosition | undefined {
   const text = /^[A-Za-z0-9_-]{1,1024}$/.test(cursor) ? Buffer.from(cursor, 'base64url').toString() : '';
   const match = /^(-?\d{1,19})\.(.+)$/s.exec(text);
   if (!match?.[1] || !match[2] || unstorableText(match[2])) return undefined;
+  const micros = BigInt(match[1]);
+  if (micros < MIN_CURSOR_MICROS || micros > MAX_CURSOR_MICROS) return undefined;
   return { startedAtMicros: match[1], id: match[2] };
 }
 
