@@ -247,6 +247,14 @@ describe('GET /runs/:id', () => {
     });
   });
 
+  it('lists the tasks of a run that finished before its task runs were created as CANCELLED', async () => {
+    // A cancel applied before the run's RunStarted: the scheduler never creates its task runs.
+    const runId = await startRun({});
+    await h.sql`UPDATE runs SET status = 'CANCELLED', finished_at = now() WHERE id = ${runId}`;
+    const body = (await (await app.request(`/runs/${runId}`)).json()) as { tasks: { status: string }[] };
+    expect(body.tasks.map((t) => t.status)).toEqual(['CANCELLED', 'CANCELLED', 'CANCELLED']);
+  });
+
   it('404 for an unknown run', async () => {
     const res = await app.request('/runs/00000000-0000-0000-0000-000000000000');
     expect(res.status).toBe(404);

@@ -29,15 +29,17 @@ const iso = (value: Date | null): string | null => (value === null ? null : valu
 
 /**
  * `GET /runs/:id`. Tasks follow the pinned definition's order; a task the scheduler has not created a
- * task_run for yet is listed as PENDING with attempt 0. Task runs outside the definition (should not happen)
- * are appended in task id order so nothing stored is hidden.
+ * task_run for yet is listed as PENDING with attempt 0, or as CANCELLED once the run has finished (a run
+ * cancelled before its RunStarted was applied never gets task runs). Task runs outside the definition
+ * (should not happen) are appended in task id order so nothing stored is hidden.
  */
 export function presentRun(run: RunRecord, taskRuns: TaskRunRecord[]) {
   const byTask = new Map(taskRuns.map((taskRun) => [taskRun.taskId, taskRun]));
   const order = run.taskOrder ?? [];
   const listed = new Set(order);
+  const unstarted = run.status === 'RUNNING' ? 'PENDING' : 'CANCELLED';
   const tasks = [
-    ...order.map((taskId) => presentTaskRun(byTask.get(taskId) ?? pendingTaskRun(taskId))),
+    ...order.map((taskId) => presentTaskRun(byTask.get(taskId) ?? unstartedTaskRun(taskId, unstarted))),
     ...taskRuns.filter((taskRun) => !listed.has(taskRun.taskId)).map(presentTaskRun),
   ];
   return {
@@ -54,10 +56,10 @@ export function presentRun(run: RunRecord, taskRuns: TaskRunRecord[]) {
   };
 }
 
-function pendingTaskRun(taskId: string): TaskRunRecord {
+function unstartedTaskRun(taskId: string, status: 'PENDING' | 'CANCELLED'): TaskRunRecord {
   return {
     taskId,
-    status: 'PENDING',
+    status,
     attempt: 0,
     output: null,
     error: null,
