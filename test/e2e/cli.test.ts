@@ -111,3 +111,24 @@ it('stops every process on SIGINT', async () => {
   expect(output).toContain('relay: stopped');
   for (const pid of children) expect(() => process.kill(pid, 0)).toThrow();
 });
+
+it('stops at once, naming the variable, when the services have a bad configuration', async () => {
+  const badPort = await freePort();
+  const child = spawn(process.execPath, [relay, 'up', '--port', String(badPort), '--no-examples'], {
+    env: { ...env(), RELAY_HEARTBEAT_INTERVAL_MS: '-1' },
+    stdio: 'pipe',
+  });
+  let text = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    text += chunk.toString();
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    text += chunk.toString();
+  });
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  expect(code).toBe(1);
+  expect(text).toMatch(/RELAY_HEARTBEAT_INTERVAL_MS: expected a positive integer, got "-1"/);
+  expect(text).toMatch(/stopped on bad configuration \(exit 78\); not restarting/);
+  expect(text).toMatch(/up: \S+ stopped on bad configuration/);
+  expect(text).not.toMatch(/restarting in/);
+}, 60_000);

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { createInterface } from 'node:readline';
-import { serviceNodeOptions } from '@relay/runtime';
+import { CONFIG_EXIT_CODE, serviceNodeOptions } from '@relay/runtime';
 import { formatLogLine } from './log-format.js';
 
 /** One process the supervisor keeps running. */
@@ -20,6 +20,8 @@ export interface SupervisorOptions {
   color: boolean;
   /** Sees every output line of every process as written (before formatting), with the writer's pid. */
   onLine?: (label: string, line: string, pid: number | undefined) => void;
+  /** A process exited on bad configuration (CONFIG_EXIT_CODE): it is not restarted. */
+  onConfigError?: (label: string) => void;
 }
 
 interface Running {
@@ -39,7 +41,8 @@ const FORCE_KILL_AFTER_MS = 2_000;
 /**
  * Runs each service as its own process, prefixes its log lines with its label, and restarts a
  * process that exits while the supervisor is running (1 s, doubling to 30 s; the delay resets
- * once a process has stayed up for a minute), as docker-compose's `restart: unless-stopped` would.
+ * once a process has stayed up for a minute), as docker-compose's `restart: unless-stopped` would;
+ * except one that exits on bad configuration (CONFIG_EXIT_CODE), which would only fail again.
  */
 export function createSupervisor(opts: SupervisorOptions) {
   const running: Running[] = [];
@@ -86,6 +89,12 @@ export function createSupervisor(opts: SupervisorOptions) {
     child.on('exit', (code, signal) => {
       r.child = null;
       if (stopping) return;
+      if (code === CONFIG_EXIT_CODE) {
+        // Its own line above names the variable; the same environment would fail the same way.
+        opts.write(`${prefix(r, index)}stopped on bad configuration (exit ${code}); not restarting`);
+        opts.onConfigError?.(r.spec.label);
+        return;
+      }
       if (Date.now() - r.startedAt > STABLE_AFTER_MS) r.restarts = 0;
       const delay = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** r.restarts);
       r.restarts += 1;

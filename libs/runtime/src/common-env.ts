@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { envEnum, envInt, envPort, envString, envUrl } from './env-entries.js';
+import { envEnum, envInt, envPort, envRedisUrl, envString, envUrl } from './env-entries.js';
 
 /** pino's level names, most to least severe, plus `silent`. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -8,7 +8,7 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** setTimeout's largest delay; longer timers fire at once, so intervals are capped here. */
-const MAX_TIMER_MS = 2_147_483_647;
+export const MAX_TIMER_MS = 2_147_483_647;
 
 /**
  * The variables every service reads (SPEC section 2). Spread into a service's schema:
@@ -16,7 +16,7 @@ const MAX_TIMER_MS = 2_147_483_647;
  */
 export const commonEnv = {
   DATABASE_URL: envUrl(['postgres', 'postgresql'], 'postgres://relay:relay@localhost:5432/relay'),
-  REDIS_URL: envUrl(['redis', 'rediss'], 'redis://localhost:6379'),
+  REDIS_URL: envRedisUrl('redis://localhost:6379'),
   RELAY_PREFIX: envString('relay', {
     pattern: /^[A-Za-z0-9._:-]{1,64}$/,
     expected: 'expected 1 to 64 characters of A-Z a-z 0-9 . _ : -',

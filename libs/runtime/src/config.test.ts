@@ -120,6 +120,16 @@ describe('parseEnv with commonEnv', () => {
     ],
     ['REDIS_URL', 'not a url', 'REDIS_URL: expected a redis:// or rediss:// URL, got "not a url"'],
     [
+      'REDIS_URL',
+      'redis://127.0.0.1:6379/abc',
+      'REDIS_URL: expected a redis:// or rediss:// URL whose path is a database number like /2, got "redis://127.0.0.1:6379/abc"',
+    ],
+    [
+      'REDIS_URL',
+      'redis://127.0.0.1:6379/1/2',
+      'REDIS_URL: expected a redis:// or rediss:// URL whose path is a database number like /2, got "redis://127.0.0.1:6379/1/2"',
+    ],
+    [
       'RELAY_PREFIX',
       'has space',
       'RELAY_PREFIX: expected 1 to 64 characters of A-Z a-z 0-9 . _ : -, got "has space"',

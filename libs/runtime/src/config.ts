@@ -43,8 +43,14 @@ function describeIssue(issue: v.BaseIssue<unknown>, input: Record<string, string
 }
 
 /**
+ * Exit code of a service stopped by bad configuration: sysexits' EX_CONFIG. A supervisor tells it from
+ * a crash by it: restarting cannot help (`relay up` stops the fleet; systemd's RestartPreventExitStatus).
+ */
+export const CONFIG_EXIT_CODE = 78;
+
+/**
  * Runs `load` (typically `() => parseEnv(schema)`) and returns its result; on a ConfigError writes its
- * one-line message to stderr and exits with code 1. Other errors propagate unchanged.
+ * one-line message to stderr and exits with CONFIG_EXIT_CODE. Other errors propagate unchanged.
  */
 export function exitOnConfigError<T>(load: () => T): T {
   try {
@@ -52,6 +58,6 @@ export function exitOnConfigError<T>(load: () => T): T {
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`${error.message}\n`);
-    process.exit(1);
+    process.exit(CONFIG_EXIT_CODE);
   }
 }

@@ -46,6 +46,21 @@ export function envUrl(protocols: readonly string[], defaultValue?: string): Env
   });
 }
 
+/**
+ * A redis:// or rediss:// URL whose path, if any, is a database number (`/2`). ioredis takes any other
+ * path as a database name Redis then refuses at the first command (`/abc`: "ERR value is not an integer").
+ */
+export function envRedisUrl(defaultValue?: string): EnvEntry<string> {
+  const url = envUrl(['redis', 'rediss'], defaultValue);
+  return v.pipe(
+    url,
+    v.check(
+      (raw) => /^(\/\d{1,9})?\/?$/.test(new URL(raw).pathname),
+      'expected a redis:// or rediss:// URL whose path is a database number like /2',
+    ),
+  );
+}
+
 /** Bounds and default of an integer variable. */
 export interface EnvIntOptions {
   /** Smallest accepted value (inclusive). */

@@ -22,8 +22,9 @@ export {
   healthEnv,
   LOG_LEVELS,
   type LogLevel,
+  MAX_TIMER_MS,
 } from './common-env.js';
-export { type Env, type EnvSchema, exitOnConfigError, parseEnv } from './config.js';
+export { CONFIG_EXIT_CODE, type Env, type EnvSchema, exitOnConfigError, parseEnv } from './config.js';
 export {
   type EnvEntry,
   type EnvIntOptions,

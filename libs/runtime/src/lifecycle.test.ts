@@ -185,10 +185,10 @@ describe('installProcessGuards and lost connections', () => {
 });
 
 describe('exitOnConfigError', () => {
-  it('prints the one-line message to stderr and exits 1', async () => {
+  it('prints the one-line message to stderr and exits with EX_CONFIG (78)', async () => {
     const { code, records, stderr } = await startChild('config', { RELAY_HEARTBEAT_INTERVAL_MS: '-5' })
       .finished;
-    expect(code).toBe(1);
+    expect(code).toBe(78);
     expect(stderr).toBe('RELAY_HEARTBEAT_INTERVAL_MS: expected a positive integer, got "-5"\n');
     expect(records).toEqual([]);
   });

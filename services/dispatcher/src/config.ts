@@ -1,4 +1,4 @@
-import { commonEnv, type Env, envInt, healthEnv, parseEnv } from '@relay/runtime';
+import { commonEnv, type Env, envInt, healthEnv, MAX_TIMER_MS, parseEnv } from '@relay/runtime';
 import * as v from 'valibot';
 
 /** The dispatcher's environment. */
@@ -10,7 +10,7 @@ export const DispatcherEnvSchema = v.object({
   /** Longest sleep of the delayed poller. */
   DISPATCHER_DELAYED_POLL_MS: envInt({ min: 10, max: 60_000, default: 1000 }),
   /** Idle time after which a dead consumer's pending events are taken over. */
-  DISPATCHER_CLAIM_IDLE_MS: envInt({ min: 100, default: 30_000 }),
+  DISPATCHER_CLAIM_IDLE_MS: envInt({ min: 100, max: MAX_TIMER_MS, default: 30_000 }),
 });
 
 /** Parsed dispatcher configuration. */

@@ -1,7 +1,5 @@
-import { ConfigError, commonEnv, envInt, envPort, envString, parseEnv } from '@relay/runtime';
+import { ConfigError, commonEnv, envInt, envPort, envString, MAX_TIMER_MS, parseEnv } from '@relay/runtime';
 import * as v from 'valibot';
-
-const MAX_TIMER_MS = 2_147_483_647;
 
 /** The environment ingest reads (SPEC section 2 plus its own limits). */
 export const IngestEnv = v.object({

@@ -203,7 +203,7 @@ describe('ingest over real HTTP', () => {
     expect(loadConfig({ RELAY_API_TOKEN: 'tok' }).apiToken).toBe('tok');
   });
 
-  it('exits 1 with one line naming a bad variable', async () => {
+  it('exits with EX_CONFIG (78) and one line naming a bad variable', async () => {
     const main = fileURLToPath(new URL('./main.ts', import.meta.url));
     const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=relay-source', main], {
       env: { ...process.env, PORT: '-1' },
@@ -214,7 +214,7 @@ describe('ingest over real HTTP', () => {
       stderr += String(chunk);
     });
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-    expect(code).toBe(1);
+    expect(code).toBe(78);
     expect(stderr).toContain('PORT');
   });
 });

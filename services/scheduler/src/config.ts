@@ -1,4 +1,4 @@
-import { commonEnv, type Env, envInt, healthEnv, parseEnv } from '@relay/runtime';
+import { commonEnv, type Env, envInt, healthEnv, MAX_TIMER_MS, parseEnv } from '@relay/runtime';
 import * as v from 'valibot';
 
 /** The scheduler's environment. */
@@ -8,13 +8,13 @@ export const SchedulerEnvSchema = v.object({
   /** Events read per stream per batch. */
   SCHEDULER_BATCH_SIZE: envInt({ min: 1, max: 10_000, default: 500 }),
   /** Idle time after which a dead consumer's pending events are taken over. */
-  SCHEDULER_CLAIM_IDLE_MS: envInt({ min: 100, default: 30_000 }),
+  SCHEDULER_CLAIM_IDLE_MS: envInt({ min: 100, max: MAX_TIMER_MS, default: 30_000 }),
   /** Bound of the compiled-definition cache, in tasks summed over the cached workflow versions. */
-  SCHEDULER_DEFINITION_CACHE_TASKS: envInt({ min: 1, default: 500_000 }),
+  SCHEDULER_DEFINITION_CACHE_TASKS: envInt({ min: 1, max: 100_000_000, default: 500_000 }),
   /** `on.schedule` ticks missed while no scheduler ran, up to this long ago, still fire (each once). */
-  SCHEDULER_CRON_CATCHUP_MS: envInt({ min: 0, default: 600_000 }),
+  SCHEDULER_CRON_CATCHUP_MS: envInt({ min: 0, max: MAX_TIMER_MS, default: 600_000 }),
   /** How often the scheduled workflows are read again. */
-  SCHEDULER_CRON_RELOAD_MS: envInt({ min: 100, default: 10_000 }),
+  SCHEDULER_CRON_RELOAD_MS: envInt({ min: 100, max: MAX_TIMER_MS, default: 10_000 }),
 });
 
 /** Parsed scheduler configuration. */

@@ -5,6 +5,7 @@ import {
   envInt,
   envString,
   healthEnv,
+  MAX_TIMER_MS,
   parseEnv,
 } from '@relay/runtime';
 import * as v from 'valibot';
@@ -26,7 +27,7 @@ export const WorkerEnvSchema = v.pipe(
     /** Largest task output (JSON text, bytes); a bigger one fails the attempt. */
     RELAY_MAX_OUTPUT_BYTES: envInt({ min: 1, max: 64 * 1024 * 1024, default: 1024 * 1024 }),
     /** Idle time after which a dead worker's unclaimed work messages are taken over. */
-    RELAY_WORKER_CLAIM_IDLE_MS: envInt({ min: 100, default: 30_000 }),
+    RELAY_WORKER_CLAIM_IDLE_MS: envInt({ min: 100, max: MAX_TIMER_MS, default: 30_000 }),
   }),
   checkHeartbeatWindow(),
 );

@@ -31,9 +31,13 @@ export async function up(opts: UpOptions): Promise<number> {
   // What our own ingest says: /readyz on PORT proves nothing until it has bound the port itself
   // (another program there answers too), and EADDRINUSE means it never will.
   const ingest = { listeningPid: undefined as number | undefined, portTaken: false };
+  let badConfig: string | undefined;
   const supervisor = createSupervisor({
     write: opts.print,
     color: process.stdout.isTTY === true,
+    onConfigError: (label) => {
+      badConfig ??= label;
+    },
     onLine: (label, line, pid) => {
       if (label !== 'ingest') return;
       if (logMessage(line) === 'ingest listening') ingest.listeningPid = pid;
@@ -49,6 +53,7 @@ export async function up(opts: UpOptions): Promise<number> {
   const ready = await waitForReady(baseUrl, 60_000, {
     isStopping: signals.isStopping,
     isPortTaken: () => ingest.portTaken,
+    badConfig: () => badConfig,
     isOwnIngestListening: () =>
       ingest.listeningPid !== undefined && supervisor.pids().ingest === ingest.listeningPid,
   });
@@ -56,6 +61,13 @@ export async function up(opts: UpOptions): Promise<number> {
     signals.dispose();
     await supervisor.stop(graceMs);
     throw new CliError(portInUse(opts.port));
+  }
+  if (ready === 'bad config') {
+    signals.dispose();
+    await supervisor.stop(graceMs);
+    throw new CliError(
+      `up: ${badConfig} stopped on bad configuration (its line above names the variable); fleet stopped`,
+    );
   }
   if (ready === 'timeout') {
     opts.print(`relay: the API at ${baseUrl} is not ready after 60 s; see the logs above`);
@@ -155,12 +167,18 @@ function logMessage(line: string): unknown {
 async function waitForReady(
   baseUrl: string,
   timeoutMs: number,
-  state: { isStopping(): boolean; isPortTaken(): boolean; isOwnIngestListening(): boolean },
-): Promise<'ready' | 'stopping' | 'port taken' | 'timeout'> {
+  state: {
+    isStopping(): boolean;
+    isPortTaken(): boolean;
+    badConfig(): string | undefined;
+    isOwnIngestListening(): boolean;
+  },
+): Promise<'ready' | 'stopping' | 'port taken' | 'bad config' | 'timeout'> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (state.isStopping()) return 'stopping';
     if (state.isPortTaken()) return 'port taken';
+    if (state.badConfig() !== undefined) return 'bad config';
     if (state.isOwnIngestListening()) {
       try {
         const res = await fetch(`${baseUrl}/readyz`, { signal: AbortSignal.timeout(2000) });
