@@ -1,4 +1,5 @@
 import type { Logger } from '@relay/runtime';
+import { AbortedWaitError } from './errors.js';
 
 /** Exponential backoff: `baseMs * 2^(attempt-1)`, capped at `maxMs`, with up to 20% jitter subtracted. */
 export function computeBackoffMs(
@@ -28,6 +29,32 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
       resolve();
     }, ms);
     signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/**
+ * `work`'s result, or AbortedWaitError as soon as `signal` aborts: a stop must not wait on a command
+ * sitting in a client's offline queue while Redis is unreachable. `work` itself runs on (its late
+ * result or error is dropped).
+ */
+export function unlessAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    work.catch(() => {});
+    return Promise.reject(new AbortedWaitError());
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(new AbortedWaitError());
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
   });
 }
 

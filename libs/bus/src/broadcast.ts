@@ -1,7 +1,7 @@
 import { type AnyEnvelope, parseEnvelope, STREAM_FIELD } from '@relay/contracts';
 import type { Logger } from '@relay/runtime';
 import type { Redis } from 'ioredis';
-import { computeBackoffMs, createRateLimitedErrorLog, sleep } from './backoff.js';
+import { computeBackoffMs, createRateLimitedErrorLog, sleep, unlessAborted } from './backoff.js';
 import { BlockingConnection } from './blocking-connection.js';
 import { WATCHDOG_GRACE_MS } from './consumer.js';
 import { compareStreamIds, findField, parseReadReply } from './entries.js';
@@ -64,7 +64,7 @@ export function startBroadcastReader(deps: BroadcastDeps, opts: BroadcastOptions
     const last = entries.at(-1);
     if (!last) {
       // Idle: if the stream was reset its new ids may sit below lastId; start over from its beginning.
-      const newest = await readLastId(deps.redis, stream);
+      const newest = await unlessAborted(readLastId(deps.redis, stream), stopping.signal);
       if (newest === null || compareStreamIds(newest, from) < 0) lastId = '0-0';
       return;
     }
@@ -82,7 +82,8 @@ export function startBroadcastReader(deps: BroadcastDeps, opts: BroadcastOptions
     let failures = 0;
     while (!stopping.signal.aborted) {
       try {
-        lastId ??= (await readLastId(deps.redis, stream)) ?? '0-0';
+        // Abortable: with Redis unreachable the read waits in the offline queue, and a stop must not.
+        lastId ??= (await unlessAborted(readLastId(deps.redis, stream), stopping.signal)) ?? '0-0';
         await readOnce(lastId);
         failures = 0;
       } catch (err) {

@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { streamNames } from '@relay/contracts';
+import { createLogger, createRedis } from '@relay/runtime';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   countPending,
@@ -8,7 +10,7 @@ import {
   taskReady,
   waitFor,
 } from '../test/helpers.js';
-import type { Consumer, Delivery } from './index.js';
+import { type Consumer, createBus, type Delivery } from './index.js';
 
 let t: TestBus;
 const consumers: Consumer[] = [];
@@ -388,5 +390,30 @@ describe('consume: capacity and stop', () => {
     await stopping;
     expect(busy.stats.handled).toBe(1);
     expect(await countPending(t.redis, ready, 'g')).toBe(0);
+  });
+});
+
+describe('stop while Redis is unreachable', () => {
+  it('returns at once from a consumer and a broadcast reader whose commands wait in the offline queue', async () => {
+    const url = 'redis://127.0.0.1:1';
+    const logger = createLogger({ service: 'bus-test', level: 'silent' });
+    const redis = createRedis(url, { logger, name: 'unreachable' });
+    const bus = createBus({
+      redis,
+      redisUrl: url,
+      prefix: `test-bus-${randomUUID()}`,
+      source: 'bus-test',
+      logger,
+    });
+    const consumer = bus.consume({ streams: ['s'], group: 'g', consumer: 'c', handler: async () => {} });
+    const reader = bus.broadcast({ stream: 'b', handler: async () => {} });
+    await new Promise((resolve) => setTimeout(resolve, 300)); // both loops now wait on XGROUP / XREVRANGE
+    const stopped = Promise.all([consumer.stop(), reader.stop()]).then(() => 'stopped');
+    // Before: each waited for the command to fail after its reconnect attempts (a service's stop hit its
+    // 15-25 s grace and was forced).
+    const timeout = new Promise((resolve) => setTimeout(resolve, 3000, 'still waiting'));
+    expect(await Promise.race([stopped, timeout])).toBe('stopped');
+    await bus.close();
+    redis.disconnect();
   });
 });

@@ -1,6 +1,6 @@
 import type { Logger } from '@relay/runtime';
 import type { Redis } from 'ioredis';
-import { computeBackoffMs, createRateLimitedErrorLog, sleep } from './backoff.js';
+import { computeBackoffMs, createRateLimitedErrorLog, sleep, unlessAborted } from './backoff.js';
 import { BlockingConnection } from './blocking-connection.js';
 import { CLAIM_START, claimIdleEntries } from './claim.js';
 import { type DeliveryContext, processEntries } from './deliver.js';
@@ -100,14 +100,17 @@ export function startGroupConsumer(deps: ConsumerDeps, options: ConsumeOptions):
           claimCursors.set(stream, cursor);
           return;
         }
-        const page = await claimIdleEntries(deps.redis, {
-          stream,
-          group,
-          consumer,
-          minIdleMs: opts.claimIdleMs,
-          cursor,
-          count,
-        });
+        const page = await unlessAborted(
+          claimIdleEntries(deps.redis, {
+            stream,
+            group,
+            consumer,
+            minIdleMs: opts.claimIdleMs,
+            cursor,
+            count,
+          }),
+          stopping.signal,
+        );
         cursor = page.cursor;
         if (page.entries.length > 0) {
           logger.info({ stream, claimed: page.entries.length }, 'claimed idle entries');
@@ -149,7 +152,8 @@ export function startGroupConsumer(deps: ConsumerDeps, options: ConsumeOptions):
     while (!stopping.signal.aborted) {
       try {
         if (!groupsReady) {
-          await ensureGroups(deps.redis, streams, group);
+          // Abortable: with Redis unreachable the command waits in the offline queue, and a stop must not.
+          await unlessAborted(ensureGroups(deps.redis, streams, group), stopping.signal);
           groupsReady = true;
         }
         if (Date.now() >= nextClaimAt) {

@@ -90,3 +90,11 @@ export class InvalidBusOptionError extends BusError {
     this.option = option;
   }
 }
+
+/** A wait given up because its caller is stopping (`unlessAborted`): the work may still complete. */
+export class AbortedWaitError extends BusError {
+  constructor() {
+    super('gave up waiting: stopping', { retryable: false });
+    this.name = 'AbortedWaitError';
+  }
+}

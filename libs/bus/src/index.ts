@@ -1,6 +1,8 @@
+export { unlessAborted } from './backoff.js';
 export { type BusOptions, createBus, DEFAULT_MAX_LEN } from './bus.js';
 export { DEAD_LETTER_RAW_MAX_BYTES } from './dead-letter.js';
 export {
+  AbortedWaitError,
   BlockingTimeoutError,
   BusClosedError,
   BusError,

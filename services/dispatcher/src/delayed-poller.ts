@@ -1,4 +1,4 @@
-import type { DelayedSet } from '@relay/bus';
+import { type DelayedSet, unlessAborted } from '@relay/bus';
 import { createSleeper, type Logger } from '@relay/runtime';
 
 /** Options of {@link startDelayedPoller}. */
@@ -33,10 +33,13 @@ export function startDelayedPoller(opts: DelayedPollerOptions): DelayedPoller {
   const batchSize = opts.batchSize ?? 500;
   const now = opts.now ?? Date.now;
   let stopped = false;
+  const stopping = new AbortController();
   const sleeper = createSleeper(now);
 
   async function round(): Promise<void> {
-    const next = await opts.delayed.nextDueAtMs();
+    // A read: abandoned on stop (with Redis unreachable it waits in the offline queue). The pop below is
+    // not: a pop that landed after being abandoned would take its members out of the set unseen.
+    const next = await unlessAborted(opts.delayed.nextDueAtMs(), stopping.signal);
     const t = now();
     if (next === null || next > t) {
       await sleeper.until(Math.min(t + maxSleepMs, next ?? Number.POSITIVE_INFINITY));
@@ -58,6 +61,7 @@ export function startDelayedPoller(opts: DelayedPollerOptions): DelayedPoller {
       try {
         await round();
       } catch (err) {
+        if (stopped) break;
         opts.logger.error({ err }, 'delayed poll failed');
         if (!stopped) await sleeper.until(now() + RETRY_AFTER_ERROR_MS);
       }
@@ -70,6 +74,7 @@ export function startDelayedPoller(opts: DelayedPollerOptions): DelayedPoller {
     },
     async stop() {
       stopped = true;
+      stopping.abort();
       sleeper.wake();
       await loop;
     },
