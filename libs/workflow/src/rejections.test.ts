@@ -382,8 +382,14 @@ describe('parseWorkflow rejects, naming the path', () => {
     [
       'shell env with a name reserved for references',
       `${W}  a: { type: shell, with: { command: env, env: { RELAY_REF_0: x } } }\n`,
-      'tasks.a.with.env',
+      'tasks.a.with.env.RELAY_REF_0',
       "names starting with RELAY_REF_ are reserved: the worker passes with.command's references in them",
+    ],
+    [
+      'shell env setting an id the worker gives the command',
+      `${W}  a: { type: shell, with: { command: env, env: { RELAY_RUN_ID: spoof } } }\n`,
+      'tasks.a.with.env.RELAY_RUN_ID',
+      "RELAY_RUN_ID is set by the worker (the attempt's ids: RELAY_RUN_ID, RELAY_TASK_ID, RELAY_TASK_RUN_ID, RELAY_WORKFLOW_ID, RELAY_ATTEMPT)",
     ],
     [
       'shell env with a bad name',

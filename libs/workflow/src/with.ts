@@ -23,17 +23,33 @@ function checkUrl(value: string): string | null {
   return protocol === 'http:' || protocol === 'https:' ? null : `must use http or https (got ${protocol})`;
 }
 
-const StringMap = (what: string, keys?: RegExp, values: v.GenericSchema = text('a string')) =>
-  ownRecord(
-    keys
-      ? v.pipe(
-          v.string(),
-          v.regex(keys, (issue) => `invalid ${what} name ${describe(issue.input)}`),
-        )
-      : v.string(),
-    values,
-    `a mapping of ${what} name -> string`,
-  );
+const StringMap = (
+  what: string,
+  keys: v.GenericSchema<string, string> = v.string(),
+  values: v.GenericSchema = text('a string'),
+) => ownRecord(keys, values, `a mapping of ${what} name -> string`);
+
+/** The variables the worker gives every command (the attempt's ids): `with.env` may not set them. */
+const WORKER_ENV = [
+  'RELAY_RUN_ID',
+  'RELAY_TASK_ID',
+  'RELAY_TASK_RUN_ID',
+  'RELAY_WORKFLOW_ID',
+  'RELAY_ATTEMPT',
+];
+
+const EnvName = v.pipe(
+  v.string(),
+  v.regex(ENV_NAME_PATTERN, (issue) => `invalid environment variable name ${describe(issue.input)}`),
+  v.check(
+    (name) => !name.startsWith(SHELL_REF_PREFIX),
+    `names starting with ${SHELL_REF_PREFIX} are reserved: the worker passes with.command's references in them`,
+  ),
+  v.check(
+    (name) => !WORKER_ENV.includes(name),
+    (issue) => `${issue.input} is set by the worker (the attempt's ids: ${WORKER_ENV.join(', ')})`,
+  ),
+);
 
 // `N: 5` and `DEBUG: true` as in GitHub Actions or docker-compose; the worker passes their JSON text.
 const EnvValue = v.union([v.string(), v.number(), v.boolean()], (issue) => {
@@ -55,15 +71,7 @@ const BUILTIN_WITH: Record<string, v.GenericSchema> = {
       text('a string'),
       v.check((c) => c.trim().length > 0, 'must not be empty'),
     ),
-    env: v.nullish(
-      v.pipe(
-        StringMap('environment variable', ENV_NAME_PATTERN, EnvValue),
-        v.check(
-          (env) => !Object.keys(env).some((name) => name.startsWith(SHELL_REF_PREFIX)),
-          `names starting with ${SHELL_REF_PREFIX} are reserved: the worker passes with.command's references in them`,
-        ),
-      ),
-    ),
+    env: v.nullish(StringMap('environment variable', EnvName, EnvValue)),
   }),
   http: strictMapping({
     url: templatedOr(checkUrl, 'a URL'),

@@ -84,3 +84,13 @@ describe.runIf(process.platform === 'linux')('shell handler exec size limits (Li
     );
   });
 });
+
+describe('shell handler environment', () => {
+  it("gives the command the attempt's ids, which with.env cannot override", async () => {
+    const result = await attempt({
+      command: 'printf "%s|%s|%s" "$RELAY_RUN_ID" "$RELAY_ATTEMPT" "$MINE"',
+      env: { RELAY_RUN_ID: 'spoof', RELAY_ATTEMPT: 99, MINE: 'x' },
+    });
+    expect(result).toEqual({ ok: true, output: JSON.stringify(`${ctx.runId}|${ctx.attempt}|x`) });
+  });
+});

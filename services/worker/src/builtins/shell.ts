@@ -27,7 +27,11 @@ export interface ShellHandlerOptions {
   onSpawn?: (pid: number, ctx: TaskContext) => void;
 }
 
-/** The environment of a command: a few inherited variables, the attempt's RELAY_* ids, then `with.env`. */
+/**
+ * The environment of a command: a few inherited variables, then `with.env`, then the attempt's RELAY_*
+ * ids (last: validation keeps `with.env` from naming them, and a definition stored before it did cannot
+ * override them either).
+ */
 export function commandEnv(
   ctx: TaskContext,
   workerEnv: NodeJS.ProcessEnv,
@@ -38,15 +42,15 @@ export function commandEnv(
     const value = workerEnv[name];
     if (value !== undefined) env[name] = value;
   }
+  for (const [name, value] of Object.entries(extra ?? {})) {
+    if (value === undefined || value === null) continue;
+    env[name] = typeof value === 'string' ? value : JSON.stringify(value);
+  }
   env.RELAY_RUN_ID = ctx.runId;
   env.RELAY_TASK_ID = ctx.taskId;
   env.RELAY_TASK_RUN_ID = ctx.taskRunId;
   env.RELAY_ATTEMPT = String(ctx.attempt);
   env.RELAY_WORKFLOW_ID = ctx.workflowId;
-  for (const [name, value] of Object.entries(extra ?? {})) {
-    if (value === undefined || value === null) continue;
-    env[name] = typeof value === 'string' ? value : JSON.stringify(value);
-  }
   return env;
 }
 
