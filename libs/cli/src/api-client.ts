@@ -8,15 +8,21 @@ export interface ApiOptions {
   timeoutMs?: number;
 }
 
-/** Reads RELAY_URL (default http://localhost:8080) and RELAY_API_TOKEN. */
+/** Reads RELAY_URL (default http://localhost:8080; blank counts as unset) and RELAY_API_TOKEN. */
 export function apiOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): ApiOptions {
-  const baseUrl = (env.RELAY_URL ?? 'http://localhost:8080').replace(/\/+$/, '');
+  const baseUrl = (envValue(env, 'RELAY_URL') ?? 'http://localhost:8080').replace(/\/+$/, '');
   try {
     new URL(baseUrl);
   } catch {
     throw new CliError(`RELAY_URL: not a URL: "${baseUrl}"`);
   }
   return { baseUrl, token: env.RELAY_API_TOKEN || undefined };
+}
+
+/** `env[name]`, or undefined when it is unset or blank: the services' rule (SPEC section 2). */
+export function envValue(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined || value.trim() === '' ? undefined : value;
 }
 
 /**

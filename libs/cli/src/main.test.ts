@@ -78,3 +78,24 @@ describe('commands against a RELAY_URL that is not Relay', () => {
     expect(stderr).toBe(`relay: unexpected answer from ${notRelayUrl} to ${problem}\n`);
   });
 });
+
+describe('arguments and environment', () => {
+  it.each([
+    [['run', 'hello', 'extra'], 'run: unexpected argument "extra"'],
+    [['status', 'r1', 'r2'], 'status: unexpected argument "r2"'],
+    [['approve', 'r1', 't1', 't2'], 'approve: unexpected argument "t2"'],
+    [['migrate', 'now'], 'migrate: unexpected argument "now"'],
+  ])('%j fails, naming the extra argument, before doing anything', async (args, message) => {
+    const { code, stdout, stderr } = await relay(args, { RELAY_URL: notRelayUrl });
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr.split('\n')[0]).toBe(`relay: ${message}`);
+  });
+
+  it('takes a blank RELAY_URL as unset (the default address), as the services take blank variables', async () => {
+    const { code, stderr } = await relay(['runs'], { RELAY_URL: ' ' });
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/localhost:8080/);
+    expect(stderr).not.toMatch(/RELAY_URL/);
+  });
+});

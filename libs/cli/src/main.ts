@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { apiOptionsFromEnv, createApiClient } from './api-client.js';
+import { apiOptionsFromEnv, createApiClient, envValue } from './api-client.js';
 import { applyWorkflows, decide, listRuns, showRun, startRun } from './commands/api-commands.js';
 import { CliError } from './errors.js';
 
@@ -25,7 +25,26 @@ workflows and runs (talk to RELAY_URL, default http://localhost:8080, with RELAY
   cancel RUN                                       cancel a run
 `;
 
+/** Most positional arguments after each command (apply takes any number). */
+const ARGUMENTS: Record<string, number | undefined> = {
+  up: 0,
+  start: 1,
+  migrate: 0,
+  run: 1,
+  status: 1,
+  runs: 0,
+  approve: 2,
+  reject: 2,
+  cancel: 1,
+};
+
 const print = (line: string) => process.stdout.write(`${line}\n`);
+
+// `relay runs | head`: a reader that goes away ends the command quietly, not with an EPIPE stack.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -52,6 +71,10 @@ async function main(argv: string[]): Promise<number> {
     return command || values.help ? 0 : 1;
   }
   const api = () => createApiClient(apiOptionsFromEnv());
+  const most = ARGUMENTS[command];
+  if (most !== undefined && args.length > most) {
+    throw new CliError(`${command}: unexpected argument "${args[most]}"\n\n${USAGE}`);
+  }
   switch (command) {
     case 'up': {
       // Options are checked before the import, so a bad one fails without loading the fleet's code.
@@ -59,7 +82,7 @@ async function main(argv: string[]): Promise<number> {
         port:
           values.port !== undefined
             ? portNumber('--port', values.port)
-            : portNumber('PORT', process.env.PORT ?? '8080'),
+            : portNumber('PORT', envValue(process.env, 'PORT') ?? '8080'),
         workers: intAtLeast('--workers', values.workers ?? '1', 1),
         examples: !values['no-examples'],
         env: process.env,
@@ -75,7 +98,10 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'migrate': {
       const { runMigrations } = await import('./commands/migrate.js');
-      await runMigrations(process.env.DATABASE_URL ?? 'postgres://relay:relay@localhost:5432/relay', print);
+      await runMigrations(
+        envValue(process.env, 'DATABASE_URL') ?? 'postgres://relay:relay@localhost:5432/relay',
+        print,
+      );
       return 0;
     }
     case 'apply':

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { createApiClient } from '../api-client.js';
+import { createApiClient, envValue } from '../api-client.js';
 import { CliError } from '../errors.js';
 import { EXAMPLES_DIR, type ServiceName, serviceEntry } from '../paths.js';
 import { createSupervisor, type ServiceSpec, stopOnSignals } from '../supervisor.js';
@@ -23,7 +23,7 @@ export interface UpOptions {
  */
 export async function up(opts: UpOptions): Promise<number> {
   await assertPortFree(opts.port);
-  const databaseUrl = opts.env.DATABASE_URL ?? 'postgres://relay:relay@localhost:5432/relay';
+  const databaseUrl = envValue(opts.env, 'DATABASE_URL') ?? 'postgres://relay:relay@localhost:5432/relay';
   await runMigrations(databaseUrl, opts.print);
 
   const specs = fleetSpecs(opts);
