@@ -49,15 +49,21 @@ function describeIssue(issue: v.BaseIssue<unknown>, input: Record<string, string
 export const CONFIG_EXIT_CODE = 78;
 
 /**
- * Runs `load` (typically `() => parseEnv(schema)`) and returns its result; on a ConfigError writes its
+ * Runs `load` (typically `() => parseEnv(schema)`, or a service's start, which throws a ConfigError when
+ * a port setting cannot be used) and returns its result, or its promise's; on a ConfigError writes its
  * one-line message to stderr and exits with CONFIG_EXIT_CODE. Other errors propagate unchanged.
  */
 export function exitOnConfigError<T>(load: () => T): T {
   try {
-    return load();
+    const result = load();
+    return (result instanceof Promise ? result.catch(exitIfConfigError) : result) as T;
   } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`${error.message}\n`);
-    process.exit(CONFIG_EXIT_CODE);
+    return exitIfConfigError(error);
   }
+}
+
+function exitIfConfigError(error: unknown): never {
+  if (!(error instanceof ConfigError)) throw error;
+  process.stderr.write(`${error.message}\n`);
+  process.exit(CONFIG_EXIT_CODE);
 }

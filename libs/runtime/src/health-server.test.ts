@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { ConfigError } from './errors.js';
 import { type HealthCheck, type HealthServer, startHealthServer } from './health-server.js';
 import { createLogger } from './logger.js';
 import { createMetricsRegistry } from './metrics.js';
@@ -99,12 +100,16 @@ describe('startHealthServer', () => {
     expect((await fetch(`${base}/healthz?probe=1`)).status).toBe(200);
   });
 
-  it('rejects when the port is taken', async () => {
+  it('rejects a taken port with a ConfigError naming HEALTH_PORT', async () => {
     await start({});
     const taken = server?.port ?? 0;
-    await expect(
-      startHealthServer({ port: taken, host: '127.0.0.1', logger, registry, checks: {} }),
-    ).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    const attempt = startHealthServer({ port: taken, host: '127.0.0.1', logger, registry, checks: {} });
+    await expect(attempt).rejects.toBeInstanceOf(ConfigError);
+    await expect(attempt).rejects.toThrow(
+      new RegExp(
+        `^HEALTH_PORT: port ${taken} is already in use \\(.*EADDRINUSE.*\\); set HEALTH_PORT to another port, or 0 for any free one$`,
+      ),
+    );
   });
 
   it('stops accepting connections after close', async () => {

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import { ConfigError } from './errors.js';
 import type { Logger } from './logger.js';
 import { withTimeout } from './timeout.js';
 
@@ -106,9 +107,10 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
   });
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const fail = (err: NodeJS.ErrnoException): void => reject(portError(err, options.port));
+    server.once('error', fail);
     server.listen({ port: options.port, host: options.host }, () => {
-      server.off('error', reject);
+      server.off('error', fail);
       resolve();
     });
   });
@@ -124,4 +126,17 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
         server.closeIdleConnections();
       }),
   };
+}
+
+/**
+ * A port that cannot be bound, said in terms of the setting to change (a ConfigError: the service stops
+ * with one line, as on a bad variable); other listen errors as they are.
+ */
+export function portError(err: NodeJS.ErrnoException, port: number, variable = 'HEALTH_PORT'): Error {
+  if (err.code !== 'EADDRINUSE' && err.code !== 'EACCES') return err;
+  const why = err.code === 'EADDRINUSE' ? 'is already in use' : 'may not be opened by this user';
+  const hint = variable === 'HEALTH_PORT' ? ', or 0 for any free one' : '';
+  return new ConfigError([
+    { variable, problem: `port ${port} ${why} (${err.message}); set ${variable} to another port${hint}` },
+  ]);
 }

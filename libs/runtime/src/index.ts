@@ -42,6 +42,7 @@ export {
   type HealthCheck,
   type HealthServer,
   type HealthServerOptions,
+  portError,
   type ReadinessReport,
   runChecks,
   startHealthServer,

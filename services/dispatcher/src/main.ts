@@ -12,5 +12,5 @@ const config = exitOnConfigError(() => loadDispatcherConfig());
 const consumer = instanceId('dispatcher');
 const logger = createLogger({ service: 'dispatcher', level: config.LOG_LEVEL, instance: consumer });
 installProcessGuards(logger);
-const dispatcher = await startDispatcher(config, { logger, consumer });
+const dispatcher = await exitOnConfigError(() => startDispatcher(config, { logger, consumer }));
 onShutdown(() => dispatcher.stop(), { logger, graceMs: SHUTDOWN_GRACE_MS });

@@ -12,5 +12,5 @@ import { startIngest } from './service.js';
 const config = exitOnConfigError(() => loadConfig());
 const logger = createLogger({ service: 'ingest', level: config.logLevel, instance: instanceId('ingest') });
 installProcessGuards(logger);
-const service = await startIngest(config, { logger });
+const service = await exitOnConfigError(() => startIngest(config, { logger }));
 onShutdown(() => service.stop(), { logger, graceMs: SHUTDOWN_GRACE_MS });

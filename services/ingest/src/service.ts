@@ -2,7 +2,14 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { createBus } from '@relay/bus';
 import { checkDatabase, createSql } from '@relay/db';
-import { checkRedis, createLogger, createMetricsRegistry, createRedis, type Logger } from '@relay/runtime';
+import {
+  checkRedis,
+  createLogger,
+  createMetricsRegistry,
+  createRedis,
+  type Logger,
+  portError,
+} from '@relay/runtime';
 import { createApp } from './app.js';
 import type { IngestConfig } from './config.js';
 import { createRepository } from './repository.js';
@@ -58,19 +65,8 @@ export async function startIngest(
     const listening = serve({ fetch: app.fetch, port: config.port, hostname: deps.hostname }, () =>
       resolve(listening),
     );
-    listening.once('error', (err: NodeJS.ErrnoException) => {
-      // Said in terms of the setting to change, as a bad variable is.
-      if (err.code === 'EADDRINUSE' || err.code === 'EACCES') {
-        const why = err.code === 'EADDRINUSE' ? 'is already in use' : 'may not be opened by this user';
-        reject(
-          new Error(`PORT: port ${config.port} ${why} (${err.message}); set PORT to another port`, {
-            cause: err,
-          }),
-        );
-        return;
-      }
-      reject(err);
-    });
+    // Said in terms of the setting to change, as a bad variable is (a ConfigError).
+    listening.once('error', (err: NodeJS.ErrnoException) => reject(portError(err, config.port, 'PORT')));
   });
   const server = await listen.catch(async (err: unknown) => {
     await Promise.allSettled([bus.close(), sql.end({ timeout: 1 })]);

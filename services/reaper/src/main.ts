@@ -11,5 +11,5 @@ import { startReaper } from './service.js';
 const config = exitOnConfigError(() => loadReaperConfig());
 const logger = createLogger({ service: 'reaper', level: config.LOG_LEVEL, instance: instanceId('reaper') });
 installProcessGuards(logger);
-const reaper = await startReaper(config, { logger });
+const reaper = await exitOnConfigError(() => startReaper(config, { logger }));
 onShutdown(() => reaper.stop(), { logger, graceMs: SHUTDOWN_GRACE_MS });

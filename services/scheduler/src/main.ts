@@ -12,5 +12,5 @@ const config = exitOnConfigError(() => loadSchedulerConfig());
 const consumer = instanceId('scheduler');
 const logger = createLogger({ service: 'scheduler', level: config.LOG_LEVEL, instance: consumer });
 installProcessGuards(logger);
-const scheduler = await startScheduler(config, { logger, consumer });
+const scheduler = await exitOnConfigError(() => startScheduler(config, { logger, consumer }));
 onShutdown(() => scheduler.stop(), { logger, graceMs: SHUTDOWN_GRACE_MS });

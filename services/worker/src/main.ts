@@ -12,5 +12,5 @@ const config = exitOnConfigError(() => loadWorkerConfig());
 const workerId = instanceId('worker');
 const logger = createLogger({ service: 'worker', level: config.LOG_LEVEL, instance: workerId });
 installProcessGuards(logger);
-const service = await startWorker(config, { logger, workerId });
+const service = await exitOnConfigError(() => startWorker(config, { logger, workerId }));
 onShutdown(() => service.stop(), { logger, graceMs: shutdownGraceMs(config) });
