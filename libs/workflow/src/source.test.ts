@@ -66,7 +66,7 @@ describe('JSON format', () => {
 
   it('reports duplicate keys that JSON.parse would hide', () => {
     const [issue] = issuesOf('{"id": "w", "tasks": {"a": {}}, "id": "v"}', 'json');
-    expect(issue).toMatchObject({ message: 'YAML syntax error: duplicate key "id"', line: 1 });
+    expect(issue).toMatchObject({ message: 'JSON syntax error: duplicate key "id"', line: 1 });
   });
 
   it('locates validation issues in JSON text', () => {

@@ -140,7 +140,7 @@ function parseJson(text: string): ParseResult {
   const duplicates = repeated.map(
     ({ key, offset }): WorkflowIssue => ({
       path: '',
-      message: `YAML syntax error: ${YAML_MESSAGES.DUPLICATE_KEY} ${JSON.stringify(key)}`,
+      message: `JSON syntax error: ${YAML_MESSAGES.DUPLICATE_KEY} ${JSON.stringify(key)}`,
       ...at(offset),
     }),
   );
