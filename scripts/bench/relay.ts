@@ -220,10 +220,15 @@ export class RelayBench {
       const out = new Map<string, number>();
       const entries = (await this.fleet.redis.xrange(stream, String(sinceMs), '+')) as [string, string[]][];
       for (const [entryId, fields] of entries) {
-        const raw = fields[fields.indexOf(STREAM_FIELD) + 1];
-        const taskRunId = raw
-          ? (JSON.parse(raw) as { data?: { taskRunId?: unknown } }).data?.taskRunId
-          : undefined;
+        const field = fields.indexOf(STREAM_FIELD);
+        if (field < 0 || field % 2 !== 0) continue;
+        let taskRunId: unknown;
+        try {
+          taskRunId = (JSON.parse(fields[field + 1] ?? '') as { data?: { taskRunId?: unknown } }).data
+            ?.taskRunId;
+        } catch {
+          continue; // not an envelope: not one of the chain's entries
+        }
         if (typeof taskRunId === 'string' && !out.has(taskRunId))
           out.set(taskRunId, Number(entryId.split('-')[0]) + 0.5);
       }
