@@ -49,29 +49,31 @@ export function ownRecord<TValue extends v.GenericSchema>(
 ) {
   return v.pipe(
     mappingGuard(what),
-    v.rawTransform(({ dataset, addIssue, NEVER }) => {
+    v.rawTransform(({ dataset, config, addIssue, NEVER }) => {
       const input = dataset.value;
+      const entryConfig = config as v.Config<v.BaseIssue<unknown>>;
       const out: Record<string, v.InferOutput<TValue>> = {};
       let valid = true;
       for (const name of Object.keys(input)) {
         const entry = input[name];
-        const item = { type: 'object', input, key: name, value: entry } as const;
-        const k = v.safeParse(key, name);
-        if (!k.success) {
-          for (const issue of k.issues)
-            addIssue({ message: issue.message, path: [{ ...item, origin: 'key' }] });
+        // The schemas' own run, as v.record calls them (v.safeParse per entry costs 20% more on 100k tasks).
+        const k = key['~run']({ value: name }, entryConfig);
+        const val = value['~run']({ value: entry }, entryConfig);
+        if (k.issues) {
+          const item = { type: 'object', origin: 'key', input, key: name, value: entry } as const;
+          for (const issue of k.issues) addIssue({ message: issue.message, path: [item] });
         }
-        const val = v.safeParse(value, entry);
-        if (!val.success) {
+        if (val.issues) {
+          const item = { type: 'object', origin: 'value', input, key: name, value: entry } as const;
           for (const issue of val.issues)
-            addIssue({ message: issue.message, path: [{ ...item, origin: 'value' }, ...(issue.path ?? [])] });
+            addIssue({ message: issue.message, path: [item, ...(issue.path ?? [])] });
         }
-        if (!k.success || !val.success) {
+        if (!k.typed || !val.typed || k.issues || val.issues) {
           valid = false;
           continue;
         }
-        Object.defineProperty(out, k.output, {
-          value: val.output,
+        Object.defineProperty(out, k.value, {
+          value: val.value,
           enumerable: true,
           writable: true,
           configurable: true,
