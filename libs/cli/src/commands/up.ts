@@ -32,11 +32,16 @@ export async function up(opts: UpOptions): Promise<number> {
   // (another program there answers too), and EADDRINUSE means it never will.
   const ingest = { listeningPid: undefined as number | undefined, portTaken: false };
   let badConfig: string | undefined;
+  let configFailed: () => void = () => {};
+  const failedLater = new Promise<void>((resolve) => {
+    configFailed = resolve;
+  });
   const supervisor = createSupervisor({
     write: opts.print,
     color: process.stdout.isTTY === true,
     onConfigError: (label) => {
       badConfig ??= label;
+      configFailed();
     },
     onLine: (label, line, pid) => {
       if (label !== 'ingest') return;
@@ -84,7 +89,17 @@ export async function up(opts: UpOptions): Promise<number> {
     );
     opts.print('');
   }
-  return signals.stopped;
+  // A service restarted later may stop on its configuration too (PORT taken meanwhile): the fleet
+  // stops rather than run on without it.
+  return Promise.race([
+    signals.stopped,
+    failedLater.then(async () => {
+      signals.dispose();
+      await supervisor.stop(graceMs);
+      opts.print(`relay: ${badConfig} stopped on bad configuration; fleet stopped`);
+      return 1;
+    }),
+  ]);
 }
 
 /**
