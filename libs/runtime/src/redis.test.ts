@@ -130,6 +130,20 @@ describe('createRedis', () => {
   });
 });
 
+describe('createRedis: a database the server does not have', () => {
+  it('reports REDIS_URL once instead of going on in database 0', async () => {
+    const { logger } = captureLogger();
+    const url = new URL(REDIS_URL);
+    url.pathname = '/9999'; // past any server's `databases` (16 by default)
+    const reported = new Promise<string>((resolve) => {
+      track(createRedis(url.toString(), { logger, name: 'bad-db', onBadDatabase: resolve }));
+    });
+    expect(await reported).toMatch(
+      /^REDIS_URL: database 9999 does not exist on this Redis server \(ERR (DB index is out of range|invalid DB index)\); pick one it has, like \/0$/,
+    );
+  });
+});
+
 describe('checkRedis', () => {
   it('resolves against a live server', async () => {
     const redis = track(createRedis(REDIS_URL, { logger: captureLogger().logger, name: 'checked' }));

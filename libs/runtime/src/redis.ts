@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { Redis } from 'ioredis';
+import { CONFIG_EXIT_CODE } from './config.js';
 import { RedisNotReadyError } from './errors.js';
 import type { Logger } from './logger.js';
 import { createThrottle } from './throttle.js';
@@ -20,6 +21,20 @@ export interface CreateRedisOptions {
   blocking?: boolean;
   /** At most one log line per error kind per this many milliseconds; default 10000. */
   errorLogIntervalMs?: number;
+  /**
+   * Called when the server refuses the URL's database (`redis://host/99` beyond its `databases`):
+   * ioredis would go on in database 0, beside whatever else lives there. Default: one line naming
+   * REDIS_URL on stderr, then exit with CONFIG_EXIT_CODE, as for any bad variable.
+   */
+  onBadDatabase?: (message: string) => void;
+}
+
+/** The server's refusal of a SELECT: `ERR DB index is out of range` (older: `ERR invalid DB index`). */
+const BAD_DATABASE = /^ERR (DB index is out of range|invalid DB index)/;
+
+function exitOnBadDatabase(message: string): void {
+  process.stderr.write(`${message}\n`);
+  process.exit(CONFIG_EXIT_CODE);
 }
 
 /** Reconnects a non-blocking connection may span before its pending commands fail. */
@@ -52,6 +67,13 @@ export function createRedis(url: string, options: CreateRedisOptions): Redis {
   const shouldLog = createThrottle(options.errorLogIntervalMs ?? 10_000);
   let hadError = false;
   redis.on('error', (err: Error & { code?: string }) => {
+    if (BAD_DATABASE.test(err.message)) {
+      const db = redis.options.db ?? 0;
+      (options.onBadDatabase ?? exitOnBadDatabase)(
+        `REDIS_URL: database ${db} does not exist on this Redis server (${err.message}); pick one it has, like /0`,
+      );
+      return;
+    }
     hadError = true;
     const kind = err.code ?? err.name;
     const decision = shouldLog(kind, Date.now());
