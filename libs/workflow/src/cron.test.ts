@@ -64,6 +64,13 @@ describe('parseCron and nextCronTick (UTC)', () => {
     ['0 0 1 * mon', '2026-11-28T00:00:00.000Z', '2026-11-30T00:00:00.000Z'],
     ['0 0 29 2 *', '2026-03-01T00:00:00.000Z', '2028-02-29T00:00:00.000Z'],
     ['0,30 8-9 * * *', '2026-11-28T08:30:00.000Z', '2026-11-28T09:00:00.000Z'],
+    // A stepped star still restricts its day field (Vixie cron): */5 = days 1, 6, 11, ...; Sun and Fri.
+    ['0 0 */5 * *', '2026-12-03T00:00:00.000Z', '2026-12-06T00:00:00.000Z'],
+    ['0 0 */10 * *', '2026-01-01T00:00:00.000Z', '2026-01-11T00:00:00.000Z'],
+    ['0 0 * * */5', '2026-12-03T00:00:00.000Z', '2026-12-04T00:00:00.000Z'],
+    ['0 0 * * */5', '2026-12-04T00:00:00.000Z', '2026-12-06T00:00:00.000Z'],
+    // A field starting with a star makes the two day fields AND: Mondays on odd dates.
+    ['0 0 */2 * 1', '2026-11-28T00:00:00.000Z', '2026-12-07T00:00:00.000Z'],
   ])('%j after %s is %s', (expression, after, expected) => {
     expect(next(expression, after)).toBe(expected);
   });

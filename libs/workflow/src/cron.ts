@@ -71,7 +71,10 @@ export interface CronSchedule {
   months: ReadonlySet<number>;
   /** 0-6, Sunday = 0 (7 is folded into 0). */
   daysOfWeek: ReadonlySet<number>;
-  /** Whether the day-of-month / day-of-week field is `*` (Vixie cron: when both are restricted, either matches). */
+  /**
+   * Whether the day-of-month / day-of-week field starts with a star (bare, or stepped). Vixie cron: when either
+   * does, a day must match both fields; when neither does (both restricted), either field suffices.
+   */
   anyDayOfMonth: boolean;
   anyDayOfWeek: boolean;
 }
@@ -110,18 +113,16 @@ export function parseCron(expression: string): CronSchedule {
     daysOfMonth: sets[2] as Set<number>,
     months: sets[3] as Set<number>,
     daysOfWeek,
-    anyDayOfMonth: parts[2] === '*' || parts[2]?.startsWith('*/') === true,
-    anyDayOfWeek: parts[4] === '*' || parts[4]?.startsWith('*/') === true,
+    anyDayOfMonth: parts[2]?.startsWith('*') === true,
+    anyDayOfWeek: parts[4]?.startsWith('*') === true,
   };
 }
 
 function dayMatches(s: CronSchedule, date: Date): boolean {
   const dom = s.daysOfMonth.has(date.getUTCDate());
   const dow = s.daysOfWeek.has(date.getUTCDay());
-  if (s.anyDayOfMonth && s.anyDayOfWeek) return true;
-  if (s.anyDayOfMonth) return dow;
-  if (s.anyDayOfWeek) return dom;
-  return dom || dow;
+  // A star only joins the fields with AND; its values still count (every 5th day: 1, 6, 11, ...).
+  return s.anyDayOfMonth || s.anyDayOfWeek ? dom && dow : dom || dow;
 }
 
 const MINUTE_MS = 60_000;
