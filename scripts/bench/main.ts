@@ -67,7 +67,7 @@ async function main(): Promise<void> {
   log(`fleet up: database ${fleet.database}, prefix ${fleet.prefix}`);
   const relay = new RelayBench(fleet);
   const timeout = (tasks: number) => 60_000 + tasks * 5;
-  let data: Omit<BenchData, 'bull' | 'graphile' | 'totalSeconds'>;
+  let data: Omit<BenchData, 'bull' | 'graphile' | 'ringAfterPeers' | 'totalSeconds'>;
   try {
     // Each shape once at the measured size (the fan-out at the smallest width), as the peers warm up
     // theirs: connections opened, plans and JIT warm. A warm-up pass's figure is reported beside the
@@ -139,7 +139,18 @@ async function main(): Promise<void> {
   const graphile = await attempt('graphile-worker', () =>
     benchGraphile({ jobs: peer.jobs, chainLength: peer.chain, ...GRAPHILE, timeoutMs: 300_000 }),
   );
-  const report = renderReport({ ...data, bull, graphile, totalSeconds: (performance.now() - t0) / 1000 });
+  // Again right after graphile-worker's chain (its last shape): the machine's speed drifts over minutes,
+  // so each system's chain is also read against the floor measured at its own moment.
+  const ringAfterPeers = await attempt('floor ring (after the peers)', () =>
+    benchRing({ hops: RING_HOPS, cycles: sizes.chain, warmup: 20, timeoutMs: 30_000 }),
+  );
+  const report = renderReport({
+    ...data,
+    bull,
+    graphile,
+    ringAfterPeers,
+    totalSeconds: (performance.now() - t0) / 1000,
+  });
   const file = fileURLToPath(
     new URL(`../../bench/${quick ? 'results-quick.md' : 'results.md'}`, import.meta.url),
   );

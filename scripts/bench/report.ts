@@ -35,6 +35,8 @@ export interface BenchData {
   graphile: GraphileResult | string;
   /** The floor ring (ring.ts), run right after the chain beside the idle fleet. */
   ring: RingResult | string;
+  /** The floor ring again, right after graphile-worker's chain. */
+  ringAfterPeers: RingResult | string;
   totalSeconds: number;
 }
 
@@ -116,6 +118,19 @@ function targetRows(d: BenchData): Row[] {
     '(reference)',
     '',
   ]);
+  const after = d.ringAfterPeers;
+  if (ok(d.chain) && ok(r) && ok(after) && ok(d.graphile)) {
+    const relay = d.chain.p50 / r.p50;
+    const peer = d.graphile.chain.p50 / after.p50;
+    rows.push([
+      "chain p50 in floor-ring p50s of its own moment (ring run beside each system's chain)",
+      fmt(relay, 2),
+      fmt(peer, 2),
+      `${fmt(relay / peer, 2)}x`,
+      '(reference)',
+      '',
+    ]);
+  }
   if (ok(d.bull)) {
     const b = d.bull.chain;
     rows.push([
@@ -253,8 +268,12 @@ function chainParagraph(c: ChainResult, d: BenchData): string {
   const r = d.ring;
   if (ok(r)) {
     const gw = ok(d.graphile) ? d.graphile.chain.p50 : Number.NaN;
+    const after = d.ringAfterPeers;
     parts.push(
-      `The floor ring, run right after the chain beside the idle fleet, does the three durable commits of such a gap and its stream hops (one hop more: the bench's own XADD and read) with nothing else: p50 ${fmt(r.p50, 2)} ms. Relay's chain p50 is ${fmt(c.p50 / r.p50, 2)}x the ring's; graphile-worker's (${fmt(gw, 2)} ms: two commits and a NOTIFY per step) is ${fmt(gw / r.p50, 2)}x.`,
+      `The floor ring, run right after the chain beside the idle fleet, does the three durable commits of such a gap and its stream hops (one hop more: the bench's own XADD and read) with nothing else: p50 ${fmt(r.p50, 2)} ms; Relay's chain p50 is ${fmt(c.p50 / r.p50, 2)}x it.`,
+      ok(after)
+        ? `Run again right after graphile-worker's chain (two commits and a NOTIFY per step), the ring took p50 ${fmt(after.p50, 2)} ms, and graphile-worker's ${fmt(gw, 2)} ms is ${fmt(gw / after.p50, 2)}x it: against the floor of its own moment (this machine's speed drifts over minutes), Relay's chain is ${fmt(c.p50 / r.p50 / (gw / after.p50), 2)}x graphile-worker's.`
+        : `The ring after the peers failed: ${after.split('\n')[0]}`,
     );
   }
   parts.push(
