@@ -30,6 +30,8 @@ export async function benchGraphile(opts: {
   concurrency: number;
   maxPoolSize: number;
   timeoutMs: number;
+  /** Runs right after the measured chain, with the pool still up and idle (the bench's floor ring). */
+  afterChain?: () => Promise<unknown>;
 }): Promise<GraphileResult> {
   const database = `relay_bench_gw_${randomBytes(5).toString('hex')}`;
   await withAdmin((admin) => admin`CREATE DATABASE ${admin(database)}`);
@@ -104,6 +106,7 @@ export async function benchGraphile(opts: {
       await runChain('warm-up chain');
       const seconds = await runJobs('jobs');
       const gaps = await runChain('chain');
+      await opts.afterChain?.();
       return {
         jobs: { jobs: opts.jobs, seconds, jobsPerSec: opts.jobs / seconds },
         warmJobs: { jobsPerSec: opts.jobs / warmSeconds },

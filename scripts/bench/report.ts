@@ -35,7 +35,7 @@ export interface BenchData {
   graphile: GraphileResult | string;
   /** The floor ring (ring.ts), run right after the chain beside the idle fleet. */
   ring: RingResult | string;
-  /** The floor ring again, right after graphile-worker's chain. */
+  /** The floor ring again, right after graphile-worker's chain beside its idle pool. */
   ringAfterPeers: RingResult | string;
   totalSeconds: number;
 }
@@ -272,7 +272,7 @@ function chainParagraph(c: ChainResult, d: BenchData): string {
     parts.push(
       `The floor ring, run right after the chain beside the idle fleet, does the three durable commits of such a gap and its stream hops (one hop more: the bench's own XADD and read) with nothing else: p50 ${fmt(r.p50, 2)} ms; Relay's chain p50 is ${fmt(c.p50 / r.p50, 2)}x it.`,
       ok(after)
-        ? `Run again right after graphile-worker's chain (two commits and a NOTIFY per step), the ring took p50 ${fmt(after.p50, 2)} ms, and graphile-worker's ${fmt(gw, 2)} ms is ${fmt(gw / after.p50, 2)}x it: against the floor of its own moment (this machine's speed drifts over minutes), Relay's chain is ${fmt(c.p50 / r.p50 / (gw / after.p50), 2)}x graphile-worker's.`
+        ? `Run again right after graphile-worker's chain beside its idle pool (two commits and a NOTIFY per step), the ring took p50 ${fmt(after.p50, 2)} ms, and graphile-worker's ${fmt(gw, 2)} ms is ${fmt(gw / after.p50, 2)}x it: against the floor of its own moment (this machine's speed drifts over minutes), Relay's chain is ${fmt(c.p50 / r.p50 / (gw / after.p50), 2)}x graphile-worker's.`
         : `The ring after the peers failed: ${after.split('\n')[0]}`,
     );
   }
