@@ -100,6 +100,8 @@ export function startGroupConsumer(deps: ConsumerDeps, options: ConsumeOptions):
           claimCursors.set(stream, cursor);
           return;
         }
+        // Abortable too: a claim that lands after being abandoned leaves its entries pending to this
+        // consumer, and another consumer takes them over once they are idle again; none is lost.
         const page = await unlessAborted(
           claimIdleEntries(deps.redis, {
             stream,
