@@ -406,8 +406,8 @@ describe('stop while Redis is unreachable', () => {
       logger,
     });
     const consumer = bus.consume({ streams: ['s'], group: 'g', consumer: 'c', handler: async () => {} });
+    // Both loops queued their first command (XGROUP CREATE, XREVRANGE) before returning: stop them now.
     const reader = bus.broadcast({ stream: 'b', handler: async () => {} });
-    await new Promise((resolve) => setTimeout(resolve, 300)); // both loops now wait on XGROUP / XREVRANGE
     const stopped = Promise.all([consumer.stop(), reader.stop()]).then(() => 'stopped');
     // Before: each waited for the command to fail after its reconnect attempts (a service's stop hit its
     // 15-25 s grace and was forced).

@@ -64,6 +64,11 @@ export function exitOnConfigError<T>(load: () => T): T {
 
 function exitIfConfigError(error: unknown): never {
   if (!(error instanceof ConfigError)) throw error;
-  process.stderr.write(`${error.message}\n`);
+  exitOnBadConfig(error.message);
+}
+
+/** Writes the one-line `message` (naming the variable) to stderr and exits with CONFIG_EXIT_CODE. */
+export function exitOnBadConfig(message: string): never {
+  process.stderr.write(`${message}\n`);
   process.exit(CONFIG_EXIT_CODE);
 }

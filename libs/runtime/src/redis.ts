@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { Redis } from 'ioredis';
-import { CONFIG_EXIT_CODE } from './config.js';
+import { exitOnBadConfig } from './config.js';
 import { RedisNotReadyError } from './errors.js';
 import type { Logger } from './logger.js';
 import { createThrottle } from './throttle.js';
@@ -31,11 +31,6 @@ export interface CreateRedisOptions {
 
 /** The server's refusal of a SELECT: `ERR DB index is out of range` (older: `ERR invalid DB index`). */
 const BAD_DATABASE = /^ERR (DB index is out of range|invalid DB index)/;
-
-function exitOnBadDatabase(message: string): void {
-  process.stderr.write(`${message}\n`);
-  process.exit(CONFIG_EXIT_CODE);
-}
 
 /** Reconnects a non-blocking connection may span before its pending commands fail. */
 const MAX_RETRIES_PER_REQUEST = 20;
@@ -69,7 +64,7 @@ export function createRedis(url: string, options: CreateRedisOptions): Redis {
   redis.on('error', (err: Error & { code?: string }) => {
     if (BAD_DATABASE.test(err.message)) {
       const db = redis.options.db ?? 0;
-      (options.onBadDatabase ?? exitOnBadDatabase)(
+      (options.onBadDatabase ?? exitOnBadConfig)(
         `REDIS_URL: database ${db} does not exist on this Redis server (${err.message}); pick one it has, like /0`,
       );
       return;

@@ -13,7 +13,6 @@ describe('startDelayedPoller', () => {
       dispatch: async () => {},
       logger: createLogger({ service: 'dispatcher', level: 'silent' }),
     });
-    await new Promise((resolve) => setTimeout(resolve, 50));
     const stopped = poller.stop().then(() => 'stopped');
     const timeout = new Promise((resolve) => setTimeout(resolve, 2000, 'still waiting'));
     expect(await Promise.race([stopped, timeout])).toBe('stopped');
