@@ -108,8 +108,18 @@ export interface Repository {
   findRun(id: string): Promise<{ run: RunRecord; tasks: TaskRunRecord[] } | null>;
   requestCancel(runId: string): Promise<CancelOutcome>;
   findDecisionTarget(runId: string, taskId: string): Promise<DecisionTarget>;
-  recordDecision(decision: TaskDecision): Promise<boolean>;
+  recordDecision(decision: TaskDecision): Promise<DecisionOutcome>;
 }
+
+/**
+ * What recording a decision did: recorded (or the same decision was already recorded), refused because
+ * the task already has the other decision, or nothing because the task is not (or no longer) BLOCKED in a
+ * RUNNING run.
+ */
+export type DecisionOutcome =
+  | { kind: 'recorded' }
+  | { kind: 'decided'; decision: TaskDecision['decision']; by: string | null }
+  | { kind: 'not-blocked' };
 
 /** An approval or rejection of a BLOCKED task, as ingest records it before announcing it. */
 export interface TaskDecision {
@@ -340,9 +350,11 @@ export function createRepository(sql: Sql, options: { timeoutMs: number }): Repo
         return { kind: 'found', runStatus: row.runStatus, taskStatus: row.taskStatus };
       }),
 
-    // Records the decision for a task BLOCKED in a RUNNING run (a later one, while it is still BLOCKED,
-    // replaces it); false when the task is not (or no longer) BLOCKED there. The reaper's reconciler
-    // re-announces a recorded decision whose event was lost.
+    // Records the decision for a task BLOCKED in a RUNNING run. The first decision stands: the same one
+    // again matches the row (so the route re-announces it, in case its event was lost) and leaves it as it
+    // was; the other one is refused, since the scheduler applies whichever event arrives first and the row
+    // must say what was applied. The reaper's reconciler re-announces a recorded decision whose event was
+    // lost. Concurrent requests serialize on the row's key: the later one sees the earlier's row.
     recordDecision: ({ runId, taskId, decision, by, reason }) =>
       bounded(async () => {
         const rows = await sql`
@@ -350,11 +362,18 @@ export function createRepository(sql: Sql, options: { timeoutMs: number }): Repo
           SELECT tr.id, ${decision}, ${by ?? null}, ${reason ?? null}
           FROM task_runs tr JOIN runs r ON r.id = tr.run_id
           WHERE tr.run_id = ${runId} AND tr.task_id = ${taskId} AND tr.status = 'BLOCKED' AND r.status = 'RUNNING'
-          ON CONFLICT (task_run_id) DO UPDATE
-            SET decision = EXCLUDED.decision, decided_by = EXCLUDED.decided_by, reason = EXCLUDED.reason,
-                decided_at = now()
+          ON CONFLICT (task_run_id) DO UPDATE SET decision = task_decisions.decision
+            WHERE task_decisions.decision = EXCLUDED.decision
           RETURNING task_run_id`;
-        return rows.length > 0;
+        if (rows.length > 0) return { kind: 'recorded' } as const;
+        // A new statement, so it sees a conflicting row that a concurrent request committed meanwhile.
+        const [other] = await sql<{ decision: TaskDecision['decision']; by: string | null }[]>`
+          SELECT d.decision, d.decided_by AS by
+          FROM task_runs tr JOIN task_decisions d ON d.task_run_id = tr.id
+          WHERE tr.run_id = ${runId} AND tr.task_id = ${taskId} AND tr.status = 'BLOCKED'`;
+        return other && other.decision !== decision
+          ? ({ kind: 'decided', decision: other.decision, by: other.by } as const)
+          : ({ kind: 'not-blocked' } as const);
       }),
   };
 }

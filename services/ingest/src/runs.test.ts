@@ -313,6 +313,7 @@ describe('approve and reject', () => {
   it('202 for a BLOCKED task: TaskApproved / TaskRejected published with by and reason', async () => {
     const runId = await startRun({});
     await insertTaskRun(h.sql, { runId, workflowId: 'shipping', taskId: 'ship', status: 'BLOCKED' });
+    await insertTaskRun(h.sql, { runId, workflowId: 'shipping', taskId: 'pack', status: 'BLOCKED' });
     const approve = await app.request(
       `/runs/${runId}/tasks/ship/approve`,
       jsonRequest('POST', { by: 'ana' }),
@@ -323,17 +324,17 @@ describe('approve and reject', () => {
       data: { runId, taskId: 'ship', by: 'ana' },
     });
     const reject = await app.request(
-      `/runs/${runId}/tasks/ship/reject`,
+      `/runs/${runId}/tasks/pack/reject`,
       jsonRequest('POST', { by: 'bo', reason: 'address missing' }),
     );
     expect(reject.status).toBe(202);
     expect((await h.readRunsStream()).at(-1)).toMatchObject({
       type: 'TaskRejected',
-      data: { runId, taskId: 'ship', by: 'bo', reason: 'address missing' },
+      data: { runId, taskId: 'pack', by: 'bo', reason: 'address missing' },
     });
   });
 
-  it('records the decision before announcing it; a later one replaces it, none is kept on a 409', async () => {
+  it('records the first decision before announcing it; the same again is re-announced, the other is a 409', async () => {
     const runId = await startRun({});
     await insertTaskRun(h.sql, { runId, workflowId: 'shipping', taskId: 'ship', status: 'BLOCKED' });
     await insertTaskRun(h.sql, { runId, workflowId: 'shipping', taskId: 'pick', status: 'READY' });
@@ -345,15 +346,49 @@ describe('approve and reject', () => {
       (await app.request(`/runs/${runId}/tasks/ship/approve`, jsonRequest('POST', { by: 'ana' }))).status,
     ).toBe(202);
     expect(await decisionOf('ship')).toEqual({ decision: 'APPROVED', decided_by: 'ana', reason: null });
-    const reject = jsonRequest('POST', { by: 'bo', reason: 'address missing' });
-    expect((await app.request(`/runs/${runId}/tasks/ship/reject`, reject)).status).toBe(202);
-    expect(await decisionOf('ship')).toEqual({
-      decision: 'REJECTED',
-      decided_by: 'bo',
-      reason: 'address missing',
+
+    // The same decision again (a client retrying after a lost answer): 202 and announced again.
+    const before = (await h.readRunsStream()).length;
+    expect((await app.request(`/runs/${runId}/tasks/ship/approve`, { method: 'POST' })).status).toBe(202);
+    expect((await h.readRunsStream()).slice(before)).toMatchObject([
+      { type: 'TaskApproved', data: { runId, taskId: 'ship' } },
+    ]);
+    expect(await decisionOf('ship')).toEqual({ decision: 'APPROVED', decided_by: 'ana', reason: null });
+
+    // The other decision while the first is not yet applied: refused, nothing recorded or announced.
+    const published = (await h.readRunsStream()).length;
+    const reject = await app.request(
+      `/runs/${runId}/tasks/ship/reject`,
+      jsonRequest('POST', { by: 'bo', reason: 'address missing' }),
+    );
+    expect(reject.status).toBe(409);
+    expect(await errorOf(reject)).toMatchObject({
+      message: "task 'ship' is already approved by ana; a decision cannot be changed",
+      details: { decision: 'APPROVED', decidedBy: 'ana' },
     });
+    expect(await decisionOf('ship')).toEqual({ decision: 'APPROVED', decided_by: 'ana', reason: null });
+    expect(await h.readRunsStream()).toHaveLength(published);
+
     expect((await app.request(`/runs/${runId}/tasks/pick/approve`, { method: 'POST' })).status).toBe(409);
     expect(await decisionOf('pick')).toBeUndefined();
+  });
+
+  it('concurrent approve and reject: exactly one is accepted, and the row records that one', async () => {
+    for (let round = 0; round < 10; round += 1) {
+      const runId = await startRun({});
+      await insertTaskRun(h.sql, { runId, workflowId: 'shipping', taskId: 'ship', status: 'BLOCKED' });
+      const before = (await h.readRunsStream()).length;
+      const [approve, reject] = await Promise.all([
+        app.request(`/runs/${runId}/tasks/ship/approve`, jsonRequest('POST', { by: 'ana' })),
+        app.request(`/runs/${runId}/tasks/ship/reject`, jsonRequest('POST', { by: 'bo' })),
+      ]);
+      expect([approve.status, reject.status].sort()).toEqual([202, 409]);
+      const accepted = approve.status === 202 ? 'APPROVED' : 'REJECTED';
+      const [row] = await h.sql`SELECT decision FROM task_decisions WHERE task_run_id = ${`${runId}:ship`}`;
+      expect(row?.decision).toBe(accepted);
+      const announced = (await h.readRunsStream()).slice(before).map((e) => e.type);
+      expect(announced).toEqual([accepted === 'APPROVED' ? 'TaskApproved' : 'TaskRejected']);
+    }
   });
 
   it('409 unless the task is BLOCKED and the run RUNNING; 404 for unknown run or task', async () => {

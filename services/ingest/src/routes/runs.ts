@@ -180,11 +180,20 @@ export function runRoutes({ repo, bus, config, logger }: AppDeps): Hono {
   });
 
   // Checks the target (see requireBlocked), then records the decision before it is announced: the
-  // reconciler re-announces a recorded decision whose event was lost. A task that left BLOCKED between
-  // the check and the record gets requireBlocked's 409.
+  // reconciler re-announces a recorded decision whose event was lost. The first decision stands: the other
+  // one gets a 409 naming it. A task that left BLOCKED between the check and the record gets
+  // requireBlocked's 409.
   async function decide(decision: TaskDecision): Promise<void> {
     await requireBlocked(decision.runId, decision.taskId);
-    if (await repo.recordDecision(decision)) return;
+    const outcome = await repo.recordDecision(decision);
+    if (outcome.kind === 'recorded') return;
+    if (outcome.kind === 'decided') {
+      const verb = outcome.decision === 'APPROVED' ? 'approved' : 'rejected';
+      throw new ConflictError(
+        `task '${decision.taskId}' is already ${verb}${outcome.by ? ` by ${outcome.by}` : ''}; a decision cannot be changed`,
+        { decision: outcome.decision, decidedBy: outcome.by },
+      );
+    }
     await requireBlocked(decision.runId, decision.taskId);
     throw new ConflictError(`task '${decision.taskId}' is no longer BLOCKED`);
   }
