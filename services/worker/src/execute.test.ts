@@ -56,6 +56,64 @@ describe('runAttempt', () => {
   });
 });
 
+describe('runAttempt: settling and logging', () => {
+  it('reports the handler settling before the attempt resolves, or later when it outlives an abort', async () => {
+    const order: string[] = [];
+    const settled = () => order.push('settled');
+    const spec = { input: null, ctx, timeoutMs: null, maxOutputBytes: 1000, onSettled: settled };
+    await runAttempt({ ...spec, handler: async () => 1, cancel: new Cancellation() });
+    order.push('resolved');
+    await runAttempt({ ...spec, handler: () => 2, cancel: new Cancellation() });
+    order.push('resolved');
+    await runAttempt({
+      ...spec,
+      handler: () => {
+        throw new Error('sync');
+      },
+      cancel: new Cancellation(),
+    });
+    order.push('resolved');
+    expect(order).toEqual(['settled', 'resolved', 'settled', 'resolved', 'settled', 'resolved']);
+
+    order.length = 0;
+    let finish: () => void = () => {};
+    const stubborn = runAttempt({
+      ...spec,
+      timeoutMs: 10,
+      handler: () => new Promise<void>((resolve) => (finish = resolve)),
+      cancel: new Cancellation(),
+    });
+    expect(await stubborn).toMatchObject({ ok: false, error: 'timed out after 10ms' });
+    expect(order).toEqual([]);
+    finish();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(order).toEqual(['settled']);
+  });
+
+  it("logs an unexpected error's stack, not the worker's own errors", async () => {
+    const warned: unknown[] = [];
+    const logger = { warn: (obj: { err: unknown }) => warned.push(obj.err) } as unknown as typeof ctx.logger;
+    const spec = { input: null, ctx: { ...ctx, logger }, timeoutMs: null, maxOutputBytes: 1000 };
+    const bug = new TypeError('x is not a function');
+    const result = await runAttempt({
+      ...spec,
+      handler: async () => {
+        throw bug;
+      },
+      cancel: new Cancellation(),
+    });
+    expect(result).toEqual({ ok: false, error: 'x is not a function', retryable: true });
+    await runAttempt({
+      ...spec,
+      handler: async () => {
+        throw new NonRetryableError('card declined');
+      },
+      cancel: new Cancellation(),
+    });
+    expect(warned).toEqual([bug]);
+  });
+});
+
 describe('errorText', () => {
   const circular: Record<string, unknown> = { a: 1 };
   circular.self = circular;
@@ -71,6 +129,10 @@ describe('errorText', () => {
     [42, '42'],
     [null, 'null'],
     [undefined, 'undefined'],
+    [new Error('outer', { cause: new Error('inner root cause') }), 'outer: inner root cause'],
+    [new Error('a', { cause: new Error('b', { cause: new TypeError('c') }) }), 'a: b: c'],
+    [new Error('fetch failed: ECONNRESET', { cause: new Error('ECONNRESET') }), 'fetch failed: ECONNRESET'],
+    [new Error('upstream', { cause: { code: 'E42' } }), 'upstream: {"code":"E42"}'],
   ])('gives %o as %j', (thrown, expected) => {
     expect(errorText(thrown)).toBe(expected);
   });

@@ -1,6 +1,6 @@
 import type { JsonValue } from '@relay/template';
-import { NonRetryableError, TaskAbortedError, TaskTimeoutError } from './errors.js';
-import type { AttemptResult, Handler, TaskContext } from './types.js';
+import { NonRetryableError, TaskAbortedError, TaskTimeoutError, WorkerError } from './errors.js';
+import type { AnyHandler, AttemptResult, TaskContext } from './types.js';
 
 /**
  * An attempt's cancellation: `abort(reason)` ends the attempt; its AbortSignal is made only when read (by
@@ -49,7 +49,7 @@ export class Cancellation {
 
 /** What one attempt runs with. */
 export interface AttemptSpec {
-  handler: Handler;
+  handler: AnyHandler;
   input: JsonValue;
   /** Everything of the context but the signal, which runAttempt builds (accessors are kept as accessors). */
   ctx: Omit<TaskContext, 'signal'>;
@@ -58,6 +58,12 @@ export interface AttemptSpec {
   /** Aborted on cancellation, supersession or shutdown. */
   cancel: Cancellation;
   maxOutputBytes: number;
+  /**
+   * Called once the handler itself has returned or thrown. That is before runAttempt resolves, unless
+   * the attempt ended on its timeout or cancellation first and the handler ignored its signal: then it
+   * is called whenever the handler finally settles, or never.
+   */
+  onSettled?: () => void;
 }
 
 /** True for errors that must not be retried (also a NonRetryableError from another copy of this package). */
@@ -66,7 +72,7 @@ export function isNonRetryable(err: unknown): boolean {
 }
 
 /** The JSON text stored for an output, or why it cannot be stored (fails the attempt for good). */
-export function serializeOutput(output: JsonValue | undefined, maxBytes: number): AttemptResult {
+export function serializeOutput(output: unknown, maxBytes: number): AttemptResult {
   let text: string | undefined;
   try {
     text = JSON.stringify(output === undefined ? null : output);
@@ -112,17 +118,41 @@ export async function runAttempt(spec: AttemptSpec): Promise<AttemptResult> {
     } else unsubscribe = cancel.onAbort(onAbort);
   });
   aborted.catch(() => {});
+  const settled = spec.onSettled ?? (() => {});
   try {
     const ctx = contextWith(spec.ctx, () => signal ?? cancel.signal);
-    const output = await Promise.race([spec.handler(spec.input, ctx), aborted]);
+    let pending: unknown;
+    try {
+      pending = spec.handler(spec.input, ctx);
+    } catch (err) {
+      settled();
+      throw err;
+    }
+    // Registered before the race's own reaction, so it runs first when the handler wins the race.
+    if (isThenable(pending)) pending.then(settled, settled);
+    else settled();
+    const output = await Promise.race([pending, aborted]);
     return serializeOutput(output, spec.maxOutputBytes);
   } catch (err) {
     // A handler rejecting because of the abort reports the abort's cause, not its own wording.
     if (cancel.aborted || timedOut()) return { ok: false, error: abortError().message, retryable: true };
+    // The stored text is the message (and causes); the stack of an unexpected error goes to the log. The
+    // worker's own errors (a shell's exit status, an http status, NonRetryableError) are outcomes, not bugs.
+    if (err instanceof Error && !(err instanceof WorkerError)) {
+      spec.ctx.logger.warn({ err }, 'task handler threw');
+    }
     return { ok: false, error: errorText(err), retryable: !isNonRetryable(err) };
   } finally {
     unsubscribe();
   }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
 }
 
 /**
@@ -151,12 +181,22 @@ function reasonText(reason: unknown): string {
   return reason === undefined ? 'aborted' : String(reason);
 }
 
+/** How many causes deep errorText follows `cause`. */
+const MAX_CAUSES = 3;
+
 /**
  * The error text of what a handler threw. Not everything thrown is an Error: a plain object gives its
- * string `message`, else its JSON (an API client's `{ code, detail }`), never "[object Object]".
+ * string `message`, else its JSON (an API client's `{ code, detail }`), never "[object Object]". An
+ * Error's `cause` chain is appended (`outer: inner`), unless the message already says it (as the http
+ * task's errors do), so a wrapped root cause is not lost.
  */
-export function errorText(err: unknown): string {
-  if (err instanceof Error) return err.message || err.name;
+export function errorText(err: unknown, depth = 0): string {
+  if (err instanceof Error) {
+    const text = err.message || err.name;
+    if (err.cause === undefined || err.cause === null || depth >= MAX_CAUSES) return text;
+    const cause = errorText(err.cause, depth + 1);
+    return cause === '' || text.includes(cause) ? text : `${text}: ${cause}`;
+  }
   if (typeof err === 'object' && err !== null) {
     const { message } = err as { message?: unknown };
     if (typeof message === 'string' && message !== '') return message;

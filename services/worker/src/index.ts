@@ -8,6 +8,8 @@
  * ```
  * @module
  */
+
+export type { JsonValue } from '@relay/template';
 export {
   builtinHandlers,
   commandEnv,
@@ -29,5 +31,5 @@ export {
 } from './errors.js';
 export { isNonRetryable, runAttempt, serializeOutput } from './execute.js';
 export { type RunningWorker, startWorker, type WorkerServiceDeps } from './service.js';
-export type { Handler, TaskContext } from './types.js';
+export type { AnyHandler, Handler, TaskContext } from './types.js';
 export { createWorker, type Worker, type WorkerOptions } from './worker.js';

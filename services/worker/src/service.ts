@@ -12,7 +12,7 @@ import {
   startHealthServer,
 } from '@relay/runtime';
 import { queuesOf, type WorkerConfig } from './config.js';
-import type { Handler } from './types.js';
+import type { AnyHandler } from './types.js';
 import { createWorker, type Worker } from './worker.js';
 
 /** Clients a caller (a test, main.ts) may hand in; whatever is missing is created and owned. */
@@ -24,7 +24,7 @@ export interface WorkerServiceDeps {
   /** Worker id (consumer name); default instanceId('worker'). */
   workerId?: string;
   /** Extra handlers besides the built-ins (the stock service has none). */
-  handlers?: Record<string, Handler>;
+  handlers?: Record<string, AnyHandler>;
 }
 
 /** A running worker service. */

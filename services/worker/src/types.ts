@@ -17,11 +17,25 @@ export interface TaskContext {
 }
 
 /**
- * Runs one attempt of a task. `input` is the task's `with`, templates resolved. Resolve with the
- * output (JSON; `undefined` is stored as `null`); throw to fail the attempt (retryable unless the
- * error is a NonRetryableError).
+ * Runs one attempt of a task. `input` is the task's `with`, templates resolved (JSON; declare the shape
+ * your workflow gives it, the worker cannot check it). Return or resolve with the output: anything
+ * `JSON.stringify` takes (`undefined`, or no return, is stored as `null`; what JSON cannot hold fails the
+ * attempt for good). Throw to fail the attempt (retryable unless the error is a NonRetryableError).
  */
-export type Handler = (input: JsonValue, ctx: TaskContext) => Promise<JsonValue | undefined>;
+export type Handler<Input = JsonValue, Output = unknown> = (
+  input: Input,
+  ctx: TaskContext,
+) => Output | Promise<Output>;
+
+/**
+ * A handler as `createWorker` takes it. Method syntax makes its parameter bivariant: an inline
+ * `async (input, ctx) => ...` still sees `input` as JsonValue, and one that declares its input's shape,
+ * `async (input: { amount: number }) => ...`, is accepted too (a plain function type would demand a
+ * parameter that takes every JsonValue).
+ */
+export type AnyHandler = {
+  handle(input: JsonValue, ctx: TaskContext): unknown;
+}['handle'];
 
 /** A handler's outcome, as the completer writes it. */
 export type AttemptResult = { ok: true; output: string } | { ok: false; error: string; retryable: boolean };

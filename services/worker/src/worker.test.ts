@@ -105,6 +105,7 @@ beforeAll(async () => {
     task('surrogate', { type: 'surrogate' }),
     task('big', { type: 'big' }),
     task('hang', { type: 'hang' }),
+    task('stubborn', { type: 'stubborn', timeoutMs: 100 }),
   ]);
   server = createServer((req, res) => {
     let body = '';
@@ -407,6 +408,67 @@ describe('claiming', () => {
     expect(peak).toBe(2);
   });
 
+  it('keeps the slot of a timed-out handler that ignores its signal until the handler returns', async () => {
+    let running = 0;
+    let peak = 0;
+    const { bus } = await startTestWorker({
+      concurrency: 1,
+      handlers: {
+        stubborn: async () => {
+          running += 1;
+          peak = Math.max(peak, running);
+          await new Promise((resolve) => setTimeout(resolve, 400));
+          running -= 1;
+          return 'late';
+        },
+      },
+    });
+    const runIds: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const runId = await insertRun(db.sql, WF, { queued: ['stubborn'] });
+      runIds.push(runId);
+      await publishQueued(bus, WF, runId, ['stubborn']);
+    }
+    for (const runId of runIds) {
+      // Each attempt still fails on its timeout, at once; only the next handler call waits for the slot.
+      expect(await waitStatus(`${runId}:stubborn`, 'FAILED')).toMatchObject({
+        error: 'timed out after 100ms',
+      });
+    }
+    await waitFor(async () => running === 0, { message: 'the stubborn handlers to return' });
+    expect(peak).toBe(1);
+  });
+
+  it('resolves every stop() call only once the worker has stopped', async () => {
+    // Not startTestWorker's: its stop() wrapper returns at once on a second call.
+    const prefix = uniquePrefix('worker');
+    prefixes.push(prefix);
+    const worker = createWorker({
+      prefix,
+      redisUrl: DEFAULT_TEST_REDIS_URL,
+      sql: db.sql,
+      redis,
+      logger,
+      heartbeatIntervalMs: 100,
+      graceMs: 300,
+      env: {},
+    });
+    const bus = createBus({ redis, redisUrl: DEFAULT_TEST_REDIS_URL, prefix, source: 'dispatcher', logger });
+    cleanups.push(() => bus.close());
+    await worker.start();
+    const runId = await insertRun(db.sql, WF, { queued: ['long'] });
+    await db.sql`UPDATE task_runs SET max_attempts = 2 WHERE id = ${`${runId}:long`}`;
+    await publishQueued(bus, WF, runId, ['long']);
+    await waitStatus(`${runId}:long`, 'RUNNING');
+    const first = worker.stop();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    await worker.stop();
+    // The second call waited out the grace and the hand-back, as the first did.
+    expect(worker.heldCount).toBe(0);
+    expect(await row(db.sql, `${runId}:long`)).toMatchObject({ status: 'READY' });
+    await first;
+  });
+
   it('hands a long task back as READY with TaskReady on stop', async () => {
     const { worker, bus, prefix } = await startTestWorker({ graceMs: 100 });
     const runId = await insertRun(db.sql, WF, { queued: ['long', 'noop'] });
@@ -446,5 +508,78 @@ describe('claiming', () => {
       ],
     ]);
     expect(await eventsOf(redis, streamNames(prefix).ready, `${runId}:long`)).toEqual([]);
+  });
+});
+
+describe('options', () => {
+  it('reads only the variables of options not given: a bad value it would not use cannot stop it', () => {
+    const env = {
+      DATABASE_URL: 'mysql://nope',
+      LOG_LEVEL: 'warning',
+      HEALTH_PORT: 'abc',
+      RELAY_WORKER_CONCURRENCY: '0',
+      RELAY_PREFIX: 'bad prefix',
+    };
+    expect(() =>
+      createWorker({
+        env,
+        sql: db.sql,
+        logger,
+        concurrency: 5,
+        prefix: 'p',
+        redisUrl: DEFAULT_TEST_REDIS_URL,
+      }),
+    ).not.toThrow();
+    expect(() => createWorker({ env: { DATABASE_URL: 'mysql://nope' }, logger })).toThrow(/DATABASE_URL/);
+  });
+
+  it.each([
+    ['a queue name with capitals', { queues: ['Payments'] }, 'queues: invalid queue name "Payments"'],
+    ['a queue name with a space', { queues: ['a b'] }, 'queues: invalid queue name "a b"'],
+    ['concurrency 0', { concurrency: 0 }, 'concurrency: expected an integer from 1 to 10000, got 0'],
+    ['heartbeatIntervalMs 0', { heartbeatIntervalMs: 0 }, 'heartbeatIntervalMs: expected an integer from 1'],
+    ['graceMs -5', { graceMs: -5 }, 'graceMs: expected an integer from 0 to 3600000, got -5'],
+    ['maxOutputBytes 0', { maxOutputBytes: 0 }, 'maxOutputBytes: expected an integer from 1'],
+    ['claimIdleMs 1.5', { claimIdleMs: 1.5 }, 'claimIdleMs: expected an integer from 100'],
+    [
+      'a handler name no task type can have',
+      { handlers: { 'bad name!': async () => null } },
+      'handlers: invalid handler name "bad name!"',
+    ],
+    [
+      'a handler that is not a function',
+      { handlers: { x: 'nope' as unknown as Handler } },
+      'handlers.x: expected a function, got string',
+    ],
+  ] as [string, Partial<WorkerOptions>, string][])('throws a RangeError for %s', (_label, opts, message) => {
+    expect(() => createWorker({ env: {}, logger, ...opts })).toThrow(RangeError);
+    expect(() => createWorker({ env: {}, logger, ...opts })).toThrow(message);
+  });
+
+  it('checks a given heartbeat interval against RELAY_HEARTBEAT_TIMEOUT_MS', () => {
+    expect(() => createWorker({ env: {}, logger, heartbeatIntervalMs: 60_000 })).toThrow(
+      /RELAY_HEARTBEAT_TIMEOUT_MS: expected more than RELAY_HEARTBEAT_INTERVAL_MS \(60000\)/,
+    );
+    expect(() =>
+      createWorker({ env: { RELAY_HEARTBEAT_TIMEOUT_MS: '90000' }, logger, heartbeatIntervalMs: 60_000 }),
+    ).not.toThrow();
+  });
+
+  it('takes handlers that declare their input or return nothing (types only)', () => {
+    interface Receipt {
+      id: string;
+    }
+    const worker = createWorker({
+      env: {},
+      logger,
+      handlers: {
+        charge: async (input: { amount: number }): Promise<Receipt> => ({ id: String(input.amount) }),
+        notify: async (_input, ctx) => {
+          ctx.logger.info('sent');
+        },
+        sync: (input) => input,
+      },
+    });
+    expect(worker.heldCount).toBe(0);
   });
 });

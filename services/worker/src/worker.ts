@@ -8,8 +8,10 @@ import {
   type Env,
   instanceId,
   type Logger,
+  MAX_TIMER_MS,
   type Redis,
 } from '@relay/runtime';
+import { HANDLER_NAME_PATTERN, ID_PATTERN } from '@relay/workflow';
 import { builtinHandlers } from './builtins/index.js';
 import { Completer } from './completer.js';
 import { loadWorkerConfig } from './config.js';
@@ -18,14 +20,14 @@ import { handleTaskAbortRequested } from './handlers/task-abort-requested.js';
 import { handleTaskQueued } from './handlers/task-queued.js';
 import { DefinitionCache, type PreparedTask } from './prepare.js';
 import { createWorkerRepository } from './repository.js';
-import type { ClaimedTask, Handler, TaskContext } from './types.js';
+import type { AnyHandler, ClaimedTask, TaskContext } from './types.js';
 
 /** Options of {@link createWorker}; what is not given comes from the environment (SPEC section 2). */
 export interface WorkerOptions {
   /** Queues to take work from; default RELAY_WORKER_QUEUES, else `['default']`. */
   queues?: string[];
   /** Custom handlers by task type; they override built-ins of the same name. */
-  handlers?: Record<string, Handler>;
+  handlers?: Record<string, AnyHandler>;
   /** Attempts run at once; default RELAY_WORKER_CONCURRENCY, else 10. */
   concurrency?: number;
   databaseUrl?: string;
@@ -48,7 +50,10 @@ export interface WorkerOptions {
   /** Pool for small keyed batches (@relay/db's createKeyedSql); default `sql` when that is given, else one of its own. */
   keyedSql?: Sql;
   redis?: Redis;
-  /** Environment the defaults are read from; default process.env. */
+  /**
+   * Environment the defaults are read from; default process.env. Only the variables of options not given
+   * are read (and validated): `sql` or `databaseUrl` replaces DATABASE_URL, `logger` LOG_LEVEL, and so on.
+   */
   env?: Env;
   /** Called with a shell task's pid once spawned (diagnostics and tests). */
   onShellSpawn?: (pid: number, ctx: TaskContext) => void;
@@ -82,7 +87,8 @@ interface Held {
 
 /** Creates a worker (not started). */
 export function createWorker(opts: WorkerOptions = {}): Worker {
-  const env = loadWorkerConfig(opts.env ?? process.env);
+  checkOptions(opts);
+  const env = loadWorkerConfig(defaultsEnv(opts));
   const workerId = opts.workerId ?? instanceId('worker');
   const logger = opts.logger ?? createLogger({ service: 'worker', level: env.LOG_LEVEL, instance: workerId });
   const queues = opts.queues ?? [...new Set(env.RELAY_WORKER_QUEUES.split(','))];
@@ -93,10 +99,7 @@ export function createWorker(opts: WorkerOptions = {}): Worker {
   const graceMs = opts.graceMs ?? env.RELAY_WORKER_GRACE_MS;
   const maxOutputBytes = opts.maxOutputBytes ?? env.RELAY_MAX_OUTPUT_BYTES;
   if (queues.length === 0) throw new RangeError('queues: expected at least one queue');
-  if (!Number.isInteger(concurrency) || concurrency < 1) {
-    throw new RangeError(`concurrency: expected a positive integer, got ${concurrency}`);
-  }
-  const handlers: Record<string, Handler> = {
+  const handlers: Record<string, AnyHandler> = {
     ...builtinHandlers({ maxStdoutBytes: maxOutputBytes, onSpawn: opts.onShellSpawn }),
     ...opts.handlers,
   };
@@ -105,6 +108,8 @@ export function createWorker(opts: WorkerOptions = {}): Worker {
   const waiters: (() => void)[] = [];
   let executing = 0;
   let active = 0;
+  /** Handlers still running after their attempt ended (they ignored its signal): each keeps its slot. */
+  let outlived = 0;
   let sql: Sql | undefined;
   let keyed: Sql | undefined;
   let redis: Redis | undefined;
@@ -115,6 +120,7 @@ export function createWorker(opts: WorkerOptions = {}): Worker {
   let heartbeatTimer: NodeJS.Timeout | undefined;
   let heartbeating: Promise<void> = Promise.resolve();
   let state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
+  let stopping: Promise<void> | undefined;
 
   async function acquireSlot(): Promise<void> {
     if (executing < concurrency) {
@@ -179,6 +185,18 @@ export function createWorker(opts: WorkerOptions = {}): Worker {
         };
       } else {
         await acquireSlot();
+        // The slot is the handler's until it returns: `concurrency` bounds live handler calls, also when
+        // a timed-out or cancelled one ignores its signal and runs on.
+        let handlerSettled = false;
+        let outliving = false;
+        const onSettled = () => {
+          handlerSettled = true;
+          releaseSlot();
+          if (!outliving) return;
+          outlived -= 1;
+          logOf(h).info('handler returned after its attempt ended; its slot is free again');
+          consumer?.wake();
+        };
         try {
           result = await runAttempt({
             handler,
@@ -198,9 +216,19 @@ export function createWorker(opts: WorkerOptions = {}): Worker {
             timeoutMs: p.task.timeoutMs,
             cancel: h.cancel,
             maxOutputBytes,
+            onSettled,
           });
-        } finally {
-          releaseSlot();
+        } catch (err) {
+          if (!handlerSettled) onSettled();
+          throw err;
+        }
+        if (!handlerSettled) {
+          outliving = true;
+          outlived += 1;
+          logOf(h).warn(
+            { error: result.ok ? undefined : result.error },
+            'handler ignored its abort signal and still runs: it keeps its concurrency slot until it returns',
+          );
         }
       }
     }
@@ -287,7 +315,7 @@ export function createWorker(opts: WorkerOptions = {}): Worker {
         consumer: workerId,
         count: concurrency,
         claimIdleMs: opts.claimIdleMs ?? env.RELAY_WORKER_CLAIM_IDLE_MS,
-        capacity: () => (state === 'running' ? Math.max(0, concurrency - active) : 0),
+        capacity: () => (state === 'running' ? Math.max(0, concurrency - active - outlived) : 0),
         handler: async (deliveries) => {
           const events = [];
           for (const d of deliveries) {
@@ -317,63 +345,143 @@ export function createWorker(opts: WorkerOptions = {}): Worker {
       logger.info({ workerId, queues, concurrency, prefix }, 'worker started');
     },
 
-    async stop() {
+    stop() {
+      // Every call resolves when the worker has stopped (SIGTERM and a shutdown hook may both call it).
+      if (stopping) return stopping;
       if (state !== 'running') {
         state = 'stopped';
-        return;
+        return Promise.resolve();
       }
-      state = 'stopping';
-      await consumer?.stop();
-      const deadline = Date.now() + graceMs;
-      while (active > 0 && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, Math.min(50, Math.max(0, deadline - Date.now()))));
-      }
-      const left = [...held.values()].filter((h) => !h.finished);
-      if (left.length > 0 && sql && bus) {
-        for (const h of left) h.handedBack = true;
-        const repo = createWorkerRepository(sql);
-        try {
-          const moved = await repo.handBackTaskRuns(
-            workerId,
-            left.map((h) => ({ id: h.claim.id, attempt: h.claim.attempt })),
-          );
-          if (moved.length > 0) {
-            await bus.publish(
-              moved.map((r) => {
-                const base = { runId: r.runId, taskId: r.taskId, taskRunId: r.id };
-                return r.failed
-                  ? {
-                      type: 'TaskFailed' as const,
-                      data: { ...base, attempt: r.attempt, error: r.failed.error, retryable: true },
-                    }
-                  : { type: 'TaskReady' as const, data: { ...base, queue: r.queue } };
-              }),
-            );
-          }
-          const failed = moved.filter((r) => r.failed).length;
-          logger.info({ handedBack: moved.length - failed, failed }, 'running tasks handed back');
-        } catch (err) {
-          // The reaper re-queues them once their heartbeats stop.
-          logger.error({ err, tasks: left.length }, 'handing back tasks failed');
-        }
-        abort(
-          left.map((h) => h.claim.id),
-          'worker shutting down',
-        );
-      }
-      await Promise.all([...held.values()].map((h) => h.done));
-      await completer?.drain();
-      clearInterval(heartbeatTimer);
-      await heartbeating;
-      await control?.stop();
-      await bus?.close();
-      if (!opts.redis && redis) await closeRedis(redis);
-      if (!opts.sql && sql) await sql.end({ timeout: 5 });
-      if (!opts.keyedSql && !opts.sql && keyed) await keyed.end({ timeout: 5 });
-      state = 'stopped';
-      logger.info({ workerId }, 'worker stopped');
+      stopping = stopGracefully();
+      return stopping;
     },
   };
+
+  async function stopGracefully(): Promise<void> {
+    state = 'stopping';
+    await consumer?.stop();
+    const deadline = Date.now() + graceMs;
+    while (active > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(50, Math.max(0, deadline - Date.now()))));
+    }
+    const left = [...held.values()].filter((h) => !h.finished);
+    if (left.length > 0 && sql && bus) {
+      for (const h of left) h.handedBack = true;
+      const repo = createWorkerRepository(sql);
+      try {
+        const moved = await repo.handBackTaskRuns(
+          workerId,
+          left.map((h) => ({ id: h.claim.id, attempt: h.claim.attempt })),
+        );
+        if (moved.length > 0) {
+          await bus.publish(
+            moved.map((r) => {
+              const base = { runId: r.runId, taskId: r.taskId, taskRunId: r.id };
+              return r.failed
+                ? {
+                    type: 'TaskFailed' as const,
+                    data: { ...base, attempt: r.attempt, error: r.failed.error, retryable: true },
+                  }
+                : { type: 'TaskReady' as const, data: { ...base, queue: r.queue } };
+            }),
+          );
+        }
+        const failed = moved.filter((r) => r.failed).length;
+        logger.info({ handedBack: moved.length - failed, failed }, 'running tasks handed back');
+      } catch (err) {
+        // The reaper re-queues them once their heartbeats stop.
+        logger.error({ err, tasks: left.length }, 'handing back tasks failed');
+      }
+      abort(
+        left.map((h) => h.claim.id),
+        'worker shutting down',
+      );
+    }
+    await Promise.all([...held.values()].map((h) => h.done));
+    await completer?.drain();
+    clearInterval(heartbeatTimer);
+    await heartbeating;
+    await control?.stop();
+    await bus?.close();
+    if (!opts.redis && redis) await closeRedis(redis);
+    if (!opts.sql && sql) await sql.end({ timeout: 5 });
+    if (!opts.keyedSql && !opts.sql && keyed) await keyed.end({ timeout: 5 });
+    state = 'stopped';
+    logger.info({ workerId }, 'worker stopped');
+  }
+}
+
+/** Ranges of the numeric options: those of their environment variables (config.ts). */
+const NUMERIC_OPTIONS = {
+  concurrency: { min: 1, max: 10_000 },
+  heartbeatIntervalMs: { min: 1, max: MAX_TIMER_MS },
+  graceMs: { min: 0, max: 3_600_000 },
+  maxOutputBytes: { min: 1, max: 64 * 1024 * 1024 },
+  claimIdleMs: { min: 100, max: MAX_TIMER_MS },
+  streamMaxLen: { min: 1000, max: 100_000_000 },
+} as const;
+
+/** Throws a RangeError naming the first option out of its range, or a queue or handler no task can use. */
+function checkOptions(opts: WorkerOptions): void {
+  for (const [name, { min, max }] of Object.entries(NUMERIC_OPTIONS)) {
+    const value = opts[name as keyof typeof NUMERIC_OPTIONS];
+    if (value === undefined) continue;
+    if (!Number.isInteger(value) || value < min || value > max) {
+      throw new RangeError(`${name}: expected an integer from ${min} to ${max}, got ${String(value)}`);
+    }
+  }
+  for (const queue of opts.queues ?? []) {
+    if (typeof queue !== 'string' || !ID_PATTERN.test(queue)) {
+      throw new RangeError(
+        `queues: invalid queue name ${JSON.stringify(queue)}: must match ${ID_PATTERN.source}, as a task's queue does`,
+      );
+    }
+  }
+  for (const [type, handler] of Object.entries(opts.handlers ?? {})) {
+    if (!HANDLER_NAME_PATTERN.test(type)) {
+      throw new RangeError(
+        `handlers: invalid handler name ${JSON.stringify(type)}: must match ${HANDLER_NAME_PATTERN.source}, as a task's type does`,
+      );
+    }
+    if (typeof handler !== 'function') {
+      throw new RangeError(
+        `handlers.${type}: expected a function, got ${handler === null ? 'null' : typeof handler}`,
+      );
+    }
+  }
+}
+
+/** The environment variable each option replaces (read only when the option is not given). */
+const REPLACED_VARIABLES: readonly [keyof WorkerOptions, string][] = [
+  ['databaseUrl', 'DATABASE_URL'],
+  ['sql', 'DATABASE_URL'],
+  ['redisUrl', 'REDIS_URL'],
+  ['prefix', 'RELAY_PREFIX'],
+  ['logger', 'LOG_LEVEL'],
+  ['queues', 'RELAY_WORKER_QUEUES'],
+  ['concurrency', 'RELAY_WORKER_CONCURRENCY'],
+  ['graceMs', 'RELAY_WORKER_GRACE_MS'],
+  ['maxOutputBytes', 'RELAY_MAX_OUTPUT_BYTES'],
+  ['claimIdleMs', 'RELAY_WORKER_CLAIM_IDLE_MS'],
+  ['streamMaxLen', 'RELAY_STREAM_MAXLEN'],
+];
+
+/**
+ * The environment the defaults come from, without the variables that given options replace, so a bad
+ * value the worker would never use cannot stop it. HEALTH_PORT belongs to the stock service, not the
+ * library. A given heartbeat interval takes its variable's place, so it is still checked against
+ * RELAY_HEARTBEAT_TIMEOUT_MS (the reaper's; an interval at or above it makes every task look stalled).
+ */
+function defaultsEnv(opts: WorkerOptions): Env {
+  const env: Record<string, string | undefined> = { ...(opts.env ?? process.env) };
+  delete env.HEALTH_PORT;
+  for (const [option, variable] of REPLACED_VARIABLES) {
+    if (opts[option] !== undefined) delete env[variable];
+  }
+  if (opts.heartbeatIntervalMs !== undefined) {
+    env.RELAY_HEARTBEAT_INTERVAL_MS = String(opts.heartbeatIntervalMs);
+  }
+  return env;
 }
 
 /** The JSON text of a resolved input, or null when JSONB could not hold it (a NUL escape). */

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Bus } from '@relay/bus';
 import type { AnyEnvelope } from '@relay/contracts';
 import type { Sql } from '@relay/db';
-import type { Redis } from '@relay/runtime';
+import { createLogger, type Redis } from '@relay/runtime';
 import type { TaskDefinition, WorkflowDefinition } from '@relay/workflow';
 import type { TaskContext } from '../src/types.js';
 
@@ -136,5 +136,5 @@ export const attemptContext: Omit<TaskContext, 'signal'> = {
   attempt: 1,
   workflowId: 'wf',
   queue: 'default',
-  logger: undefined as never,
+  logger: createLogger({ service: 'worker-test', level: 'silent' }),
 };
