@@ -73,18 +73,23 @@ describe('retention', () => {
         ('e-old', 't', '{}', '{}', now() - interval '31 days'), ('e-new', 't', '{}', '{}', now())`;
     await db.sql`
       INSERT INTO schedule_ticks (workflow_id, tick_at, run_id) VALUES
-        ('wf', now() - interval '31 days', 'x'), ('wf', now() - interval '1 minute', 'y')`;
+        ('wf', now() - interval '31 days', 'x'), ('wf', now() - interval '1 minute', 'y'),
+        ('monthly', now() - interval '62 days', 'm1'), ('monthly', now() - interval '31 days', 'm2')`;
 
     const pruned = await pruneOnce(db.sql, 30, logger);
 
-    expect(pruned).toEqual({ runs: RETENTION_BATCH + 12, events: 1, ticks: 1 });
+    expect(pruned).toEqual({ runs: RETENTION_BATCH + 12, events: 1, ticks: 2 });
     const none = { runs: 0, tasks: 0, attempts: 0, decisions: 0, artifacts: 0 };
     for (const prefix of ['old-ok', 'old-failed', 'old-cancelled'])
       expect(await left(prefix), prefix).toEqual(none);
     expect(await left('young')).toEqual({ runs: 4, tasks: 8, attempts: 8, decisions: 4, artifacts: 4 });
     expect(await left('old-running')).toEqual({ runs: 2, tasks: 4, attempts: 4, decisions: 2, artifacts: 2 });
     expect((await db.sql`SELECT id FROM events ORDER BY id`).map((r) => r.id)).toEqual(['e-new']);
-    expect((await db.sql`SELECT run_id FROM schedule_ticks`).map((r) => r.run_id)).toEqual(['y']);
+    // Each workflow's newest claim stays, however old: a restarted scheduler catches up after it.
+    expect((await db.sql`SELECT run_id FROM schedule_ticks ORDER BY run_id`).map((r) => r.run_id)).toEqual([
+      'm2',
+      'y',
+    ]);
     expect(await pruneOnce(db.sql, 30, logger)).toEqual({ runs: 0, events: 0, ticks: 0 });
   });
 

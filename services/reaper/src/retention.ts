@@ -38,10 +38,15 @@ export async function pruneOnce(sql: Sql, days: number, logger: Logger): Promise
     pruned.runs += n;
     if (n < RETENTION_BATCH) break;
   }
-  // An event id answers its runs for as long as the runs are kept; a tick only matters within the
-  // scheduler's catch-up window (minutes), so one older than the retention is long past use.
+  // An event id answers its runs for as long as the runs are kept. A tick's claim keeps a restarted
+  // scheduler's catch-up from firing it again; the catch-up starts after each workflow's newest claim, so
+  // that one is kept whatever its age, and older ones go with the retention (SCHEDULER_CRON_CATCHUP_MS may
+  // reach further back than RELAY_RETENTION_DAYS).
   const events = await sql`DELETE FROM events WHERE received_at < now() - make_interval(days => ${days})`;
-  const ticks = await sql`DELETE FROM schedule_ticks WHERE tick_at < now() - make_interval(days => ${days})`;
+  const ticks = await sql`
+    DELETE FROM schedule_ticks s
+    WHERE s.tick_at < now() - make_interval(days => ${days})
+      AND s.tick_at < (SELECT max(n.tick_at) FROM schedule_ticks n WHERE n.workflow_id = s.workflow_id)`;
   pruned.events = events.count;
   pruned.ticks = ticks.count;
   if (pruned.runs + pruned.events + pruned.ticks > 0) {

@@ -117,6 +117,21 @@ describe('on.schedule', () => {
     expect(await ticksOf('late')).toEqual(['2026-11-28T11:00:00.000Z']);
   });
 
+  it('catches up only after the newest claimed tick, however far back the window reaches', async () => {
+    await scheduled('hourly', '0 * * * *', '2026-11-26T00:00:00Z');
+    // Claimed before, and then deleted by the retention but for the newest: 2026-11-27T10:00.
+    await db.sql`
+      INSERT INTO schedule_ticks (workflow_id, tick_at, run_id)
+      VALUES ('hourly', '2026-11-27T10:00:00Z', 'kept-claim')`;
+    const clock = { t: Date.parse('2026-11-27T12:00:30Z') };
+    loop(clock, 2 * 24 * 3_600_000);
+    await waitFor(async () => ((await runsOf('hourly')).length === 2 ? true : undefined), {
+      timeoutMs: 5000,
+    });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await ticksOf('hourly')).toEqual(['2026-11-27T11:00:00.000Z', '2026-11-27T12:00:00.000Z']);
+  });
+
   it('fires nothing before the definition that holds the schedule was written', async () => {
     await scheduled('fresh', '* * * * *', '2026-11-28T10:00:30Z');
     const clock = { t: Date.parse('2026-11-28T10:00:40Z') };

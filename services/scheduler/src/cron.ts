@@ -63,8 +63,9 @@ export function startCronLoop(opts: CronLoopOptions): CronLoop {
         );
         continue;
       }
-      // Ticks from when this definition was written, and not older than the catch-up window.
-      const from = Math.max(w.sinceMs, t - opts.catchUpMs);
+      // Ticks from when this definition was written, not older than the catch-up window, and after the
+      // newest one claimed (the retention may have deleted older claims that the window still covers).
+      const from = Math.max(w.sinceMs, t - opts.catchUpMs, (w.lastTickMs ?? Number.NEGATIVE_INFINITY) + 1);
       entries.set(w.workflowId, { schedule: w.schedule, parsed, next: nextCronTick(parsed, from - 1) });
     }
     for (const id of [...entries.keys()]) if (!seen.has(id)) entries.delete(id);

@@ -165,6 +165,11 @@ export interface ScheduledWorkflow {
   schedule: string;
   /** When its current version was written (epoch ms): ticks before it belong to another definition. */
   sinceMs: number;
+  /**
+   * Its newest claimed tick (epoch ms), or null: every tick up to it was handled (a scheduler fires a
+   * workflow's ticks in order), so a catch-up starts after it, whatever the retention deleted before it.
+   */
+  lastTickMs: number | null;
 }
 
 /** The scheduler's slice of writes (task_runs creation, readiness, retries, sweeps; runs progress and ends). */
@@ -246,14 +251,23 @@ export function createSchedulerRepository(sql: Sql, options: SchedulerRepository
   return {
     /** The workflows with a schedule, by id. Read only. */
     async listScheduledWorkflows(): Promise<ScheduledWorkflow[]> {
-      const rows = await sql<{ id: string; schedule: string; since_ms: number }[]>`
+      const rows = await sql<
+        { id: string; schedule: string; since_ms: number; last_tick_ms: number | null }[]
+      >`
         SELECT w.id, w.definition -> 'on' ->> 'schedule' AS schedule,
-               (extract(epoch FROM coalesce(v.created_at, w.updated_at)) * 1000)::float8 AS since_ms
+               (extract(epoch FROM coalesce(v.created_at, w.updated_at)) * 1000)::float8 AS since_ms,
+               (SELECT extract(epoch FROM max(t.tick_at)) * 1000 FROM schedule_ticks t
+                WHERE t.workflow_id = w.id)::float8 AS last_tick_ms
         FROM workflows w
         LEFT JOIN workflow_versions v ON v.workflow_id = w.id AND v.version = w.version
         WHERE w.definition -> 'on' ->> 'schedule' IS NOT NULL
         ORDER BY w.id`;
-      return rows.map((r) => ({ workflowId: r.id, schedule: r.schedule, sinceMs: r.since_ms }));
+      return rows.map((r) => ({
+        workflowId: r.id,
+        schedule: r.schedule,
+        sinceMs: r.since_ms,
+        lastTickMs: r.last_tick_ms,
+      }));
     },
 
     /**
