@@ -73,7 +73,13 @@ export type CancelOutcome =
 export type DecisionTarget =
   | { kind: 'missing-run' }
   | { kind: 'missing-task' }
-  | { kind: 'found'; runStatus: RunStatus; taskStatus: string | null };
+  | {
+      kind: 'found';
+      runStatus: RunStatus;
+      taskStatus: string | null;
+      /** The task's recorded decision, if any. */
+      decided: { decision: TaskDecision['decision']; by: string | null } | null;
+    };
 
 /** A run an event started, with what its RunStarted carries. */
 export interface EventRun {
@@ -336,18 +342,32 @@ export function createRepository(sql: Sql, options: { timeoutMs: number }): Repo
     // task_run status (null before the scheduler has created the row).
     findDecisionTarget: (runId, taskId) =>
       bounded(async () => {
-        const [row] = await sql<{ runStatus: RunStatus; inDefinition: boolean; taskStatus: string | null }[]>`
+        const [row] = await sql<
+          {
+            runStatus: RunStatus;
+            inDefinition: boolean;
+            taskStatus: string | null;
+            decision: TaskDecision['decision'] | null;
+            decidedBy: string | null;
+          }[]
+        >`
           SELECT r.status AS "runStatus",
                  coalesce(v.definition -> 'tasks' @> jsonb_build_array(jsonb_build_object('id', ${taskId}::text)), false)
                    OR tr.id IS NOT NULL AS "inDefinition",
-                 tr.status AS "taskStatus"
+                 tr.status AS "taskStatus", d.decision, d.decided_by AS "decidedBy"
           FROM runs r
           LEFT JOIN workflow_versions v ON v.workflow_id = r.workflow_id AND v.version = r.workflow_version
           LEFT JOIN task_runs tr ON tr.run_id = r.id AND tr.task_id = ${taskId}
+          LEFT JOIN task_decisions d ON d.task_run_id = tr.id
           WHERE r.id = ${runId}`;
         if (!row) return { kind: 'missing-run' };
         if (!row.inDefinition) return { kind: 'missing-task' };
-        return { kind: 'found', runStatus: row.runStatus, taskStatus: row.taskStatus };
+        return {
+          kind: 'found',
+          runStatus: row.runStatus,
+          taskStatus: row.taskStatus,
+          decided: row.decision ? { decision: row.decision, by: row.decidedBy } : null,
+        };
       }),
 
     // Records the decision for a task BLOCKED in a RUNNING run. The first decision stands: the same one

@@ -369,6 +369,17 @@ describe('approve and reject', () => {
     expect(await decisionOf('ship')).toEqual({ decision: 'APPROVED', decided_by: 'ana', reason: null });
     expect(await h.readRunsStream()).toHaveLength(published);
 
+    // Applied (the scheduler moved the task on): any decision is a 409 naming the one that was applied.
+    await h.sql`UPDATE task_runs SET status = 'READY' WHERE id = ${`${runId}:ship`}`;
+    for (const verb of ['approve', 'reject']) {
+      const late = await app.request(`/runs/${runId}/tasks/ship/${verb}`, { method: 'POST' });
+      expect(late.status).toBe(409);
+      expect(await errorOf(late)).toMatchObject({
+        message: "task 'ship' is READY, not BLOCKED (approved by ana)",
+        details: { taskStatus: 'READY', decision: 'APPROVED', decidedBy: 'ana' },
+      });
+    }
+
     expect((await app.request(`/runs/${runId}/tasks/pick/approve`, { method: 'POST' })).status).toBe(409);
     expect(await decisionOf('pick')).toBeUndefined();
   });

@@ -180,27 +180,23 @@ export function runRoutes({ repo, bus, config, logger }: AppDeps): Hono {
   });
 
   // Checks the target (see requireBlocked), then records the decision before it is announced: the
-  // reconciler re-announces a recorded decision whose event was lost. The first decision stands: the other
-  // one gets a 409 naming it. A task that left BLOCKED between the check and the record gets
-  // requireBlocked's 409.
+  // reconciler re-announces a recorded decision whose event was lost. The first decision stands: the same
+  // one again is a 202 while the task is still BLOCKED; the other one is a 409 naming the first, as is any
+  // decision once the task has moved on (SPEC: 409 unless BLOCKED). A task that left BLOCKED between the
+  // check and the record gets requireBlocked's 409.
   async function decide(decision: TaskDecision): Promise<void> {
-    await requireBlocked(decision.runId, decision.taskId);
+    await requireBlocked(decision);
     const outcome = await repo.recordDecision(decision);
     if (outcome.kind === 'recorded') return;
-    if (outcome.kind === 'decided') {
-      const verb = outcome.decision === 'APPROVED' ? 'approved' : 'rejected';
-      throw new ConflictError(
-        `task '${decision.taskId}' is already ${verb}${outcome.by ? ` by ${outcome.by}` : ''}; a decision cannot be changed`,
-        { decision: outcome.decision, decidedBy: outcome.by },
-      );
-    }
-    await requireBlocked(decision.runId, decision.taskId);
+    if (outcome.kind === 'decided') throw decidedConflict(decision.taskId, outcome);
+    await requireBlocked(decision);
     throw new ConflictError(`task '${decision.taskId}' is no longer BLOCKED`);
   }
 
   // 404 for an unknown run or a task outside the run's pinned definition; 409 unless the run is RUNNING
-  // and the task BLOCKED. The scheduler re-checks both when it applies the decision.
-  async function requireBlocked(runId: string, taskId: string): Promise<void> {
+  // and the task BLOCKED (naming the decision that moved it on, if any), or when the task already has the
+  // other decision. The scheduler re-checks run and task when it applies the decision.
+  async function requireBlocked({ runId, taskId, decision }: TaskDecision): Promise<void> {
     const target = await repo.findDecisionTarget(runId, taskId);
     if (target.kind === 'missing-run') throw new NotFoundError(`run '${runId}' not found`);
     if (target.kind === 'missing-task')
@@ -212,9 +208,31 @@ export function runRoutes({ repo, bus, config, logger }: AppDeps): Hono {
     }
     if (target.taskStatus !== 'BLOCKED') {
       const status = target.taskStatus ?? 'PENDING';
-      throw new ConflictError(`task '${taskId}' is ${status}, not BLOCKED`, { taskStatus: status });
+      const decided = target.decided ? ` (${decidedText(target.decided)})` : '';
+      throw new ConflictError(`task '${taskId}' is ${status}, not BLOCKED${decided}`, {
+        taskStatus: status,
+        ...(target.decided ? { decision: target.decided.decision, decidedBy: target.decided.by } : {}),
+      });
     }
+    if (target.decided && target.decided.decision !== decision) throw decidedConflict(taskId, target.decided);
   }
 
   return app;
+}
+
+type Decided = { decision: TaskDecision['decision']; by: string | null };
+
+function decidedText(decided: Decided): string {
+  return `${decided.decision === 'APPROVED' ? 'approved' : 'rejected'}${decided.by ? ` by ${decided.by}` : ''}`;
+}
+
+/** 409 for a decision that contradicts the one recorded first. */
+function decidedConflict(taskId: string, decided: Decided): ConflictError {
+  return new ConflictError(
+    `task '${taskId}' is already ${decidedText(decided)}; a decision cannot be changed`,
+    {
+      decision: decided.decision,
+      decidedBy: decided.by,
+    },
+  );
 }
