@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkCron, nextCronTick, parseCron } from './cron.js';
+import { checkCron, cronEverFires, nextCronTick, parseCron } from './cron.js';
 
 describe('checkCron', () => {
   it.each([
@@ -32,13 +32,29 @@ describe('checkCron', () => {
     ['* * * foo *', 'invalid month "foo" (allowed 1-12 or names)'],
     ['*/0 * * * *', 'invalid step "/0" in minute'],
     ['*/x * * * *', 'invalid step "/x" in minute'],
-    ['5-1 * * * *', 'invalid minute "5-1" (allowed 0-59)'],
+    ['5-1 * * * *', 'invalid range "5-1" in minute: it runs backwards (write 1-5)'],
+    ['* * * dec-jan *', 'invalid range "dec-jan" in month: it runs backwards (write jan-dec)'],
     ['1-2-3 * * * *', 'invalid minute "1-2-3" (allowed 0-59)'],
     ['1,,2 * * * *', 'invalid minute "" (allowed 0-59)'],
     ['@daily', 'must be a cron expression with 5 fields (minute hour day-of-month month day-of-week), got 1'],
     ['? * * * *', 'invalid minute "?" (allowed 0-59)'],
   ])('rejects %j', (expression, reason) => {
     expect(checkCron(expression)).toBe(reason);
+  });
+});
+
+describe('cronEverFires', () => {
+  it.each([
+    ['0 0 31 2 *', false],
+    ['0 0 30 2 *', false],
+    ['0 0 31 4,6,9,11 *', false],
+    ['0 0 29 2 *', true], // leap years
+    ['0 0 31 2 mon', true], // both restricted: either field, so every Monday of February
+    ['0 0 29 2 */7', true], // a February 29th that is a Sunday (2004, 2032, ...)
+    ['0 0 31 * *', true],
+    ['* * * * *', true],
+  ])('%j: %s', (expression, fires) => {
+    expect(cronEverFires(parseCron(expression))).toBe(fires);
   });
 });
 

@@ -39,7 +39,9 @@ function checkItem(item: string, field: Field): string | null {
   if (low === null) return bad;
   if (to === undefined) return null;
   const high = parseValue(to, field);
-  if (high === null || high < low) return bad;
+  if (high === null) return bad;
+  // Vixie cron has no wrap-around ranges: 22-2 would be empty, not 22 to 2.
+  if (high < low) return `invalid range "${range}" in ${field.name}: it runs backwards (write ${to}-${from})`;
   return null;
 }
 
@@ -123,6 +125,23 @@ function dayMatches(s: CronSchedule, date: Date): boolean {
   const dow = s.daysOfWeek.has(date.getUTCDay());
   // A star only joins the fields with AND; its values still count (every 5th day: 1, 6, 11, ...).
   return s.anyDayOfMonth || s.anyDayOfWeek ? dom && dow : dom || dow;
+}
+
+/**
+ * Whether any day ever matches the schedule's day-of-month, month and day-of-week fields together
+ * (`0 0 31 2 *`, `0 0 30 2 *` never do). Checks 2000-2027: 28 years hold every calendar a year can have
+ * (each weekday for January 1st, leap or not), so a day that never matches there never does.
+ */
+export function cronEverFires(schedule: CronSchedule): boolean {
+  for (let year = 2000; year < 2028; year += 1) {
+    for (const month of schedule.months) {
+      const days = new Date(Date.UTC(year, month, 0)).getUTCDate();
+      for (let day = 1; day <= days; day += 1) {
+        if (dayMatches(schedule, new Date(Date.UTC(year, month - 1, day)))) return true;
+      }
+    }
+  }
+  return false;
 }
 
 const MINUTE_MS = 60_000;

@@ -1,5 +1,5 @@
 export { canonicalDefinitionJson, type TaskSummary, taskSummary } from './canonical.js';
-export { type CronSchedule, checkCron, nextCronTick, parseCron } from './cron.js';
+export { type CronSchedule, checkCron, cronEverFires, nextCronTick, parseCron } from './cron.js';
 export { type DurationResult, MAX_DURATION_MS, parseDuration } from './duration.js';
 export { formatIssue, WorkflowValidationError } from './errors.js';
 export { type DocPathSegment, formatDocPath } from './path.js';

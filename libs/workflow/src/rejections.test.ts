@@ -62,6 +62,18 @@ describe('parseWorkflow rejects, naming the path', () => {
     ],
     ['an empty event', 'id: w\non: { event: "" }\ntasks:\n  a: {}\n', 'on.event', 'must not be empty'],
     [
+      'an event with surrounding spaces',
+      'id: w\non: { event: " padded " }\ntasks:\n  a: {}\n',
+      'on.event',
+      'must not start or end with whitespace',
+    ],
+    [
+      'a schedule that never fires',
+      'id: w\non: { schedule: "0 0 31 2 *" }\ntasks:\n  a: {}\n',
+      'on.schedule',
+      'never fires: no date matches its day-of-month, month and day-of-week',
+    ],
+    [
       'a non-string event',
       'id: w\non: { event: [a] }\ntasks:\n  a: {}\n',
       'on.event',

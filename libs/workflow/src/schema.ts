@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { checkCron } from './cron.js';
+import { checkCron, cronEverFires, parseCron } from './cron.js';
 import { parseDuration } from './duration.js';
 import { suggest } from './path.js';
 import { HANDLER_NAME_PATTERN, ID_PATTERN, MAX_RETRIES } from './rules.js';
@@ -191,6 +191,8 @@ const On = v.nullish(
       v.pipe(
         text('an event type'),
         v.check((s) => s.trim().length > 0, 'must not be empty'),
+        // POST /events matches the type exactly: a stray space would silently never match.
+        v.check((s) => s.trim() === s, 'must not start or end with whitespace'),
       ),
     ),
     schedule: v.optional(
@@ -200,6 +202,9 @@ const On = v.nullish(
           if (!dataset.typed) return;
           const problem = checkCron(dataset.value);
           if (problem) addIssue({ message: problem });
+          else if (!cronEverFires(parseCron(dataset.value))) {
+            addIssue({ message: 'never fires: no date matches its day-of-month, month and day-of-week' });
+          }
         }),
       ),
     ),
