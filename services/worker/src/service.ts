@@ -63,7 +63,8 @@ export async function startWorker(
     sql,
     keyedSql,
     redis,
-    env: {},
+    // Every default is given above; the timeout is only read to check the interval against it.
+    env: { RELAY_HEARTBEAT_TIMEOUT_MS: String(config.RELAY_HEARTBEAT_TIMEOUT_MS) },
   });
   const health = await startHealthServer({
     port: config.HEALTH_PORT,

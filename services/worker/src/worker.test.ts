@@ -21,8 +21,10 @@ import {
 } from '@relay/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventsOf, insertRun, insertWorkflow, isAlive, publishQueued, row, task } from '../test/fixtures.js';
+import { loadWorkerConfig } from './config.js';
 import { NonRetryableError } from './errors.js';
 import { createWorkerRepository } from './repository.js';
+import { startWorker } from './service.js';
 import type { Handler } from './types.js';
 import { createWorker, type Worker, type WorkerOptions } from './worker.js';
 
@@ -554,6 +556,20 @@ describe('options', () => {
   ] as [string, Partial<WorkerOptions>, string][])('throws a RangeError for %s', (_label, opts, message) => {
     expect(() => createWorker({ env: {}, logger, ...opts })).toThrow(RangeError);
     expect(() => createWorker({ env: {}, logger, ...opts })).toThrow(message);
+  });
+
+  it('starts the stock service with a heartbeat interval above the default timeout', async () => {
+    const prefix = uniquePrefix('worker');
+    prefixes.push(prefix);
+    const config = loadWorkerConfig({
+      RELAY_HEARTBEAT_INTERVAL_MS: '60000',
+      RELAY_HEARTBEAT_TIMEOUT_MS: '120000',
+      RELAY_PREFIX: prefix,
+      REDIS_URL: DEFAULT_TEST_REDIS_URL,
+    });
+    const service = await startWorker(config, { logger, sql: db.sql, redis });
+    expect(service.worker.heldCount).toBe(0);
+    await service.stop();
   });
 
   it('checks a given heartbeat interval against RELAY_HEARTBEAT_TIMEOUT_MS', () => {
