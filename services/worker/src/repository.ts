@@ -1,4 +1,4 @@
-import { KEYED_BATCH_MAX, type Sql } from '@relay/db';
+import { KEYED_BATCH_MAX, type Sql, type TransactionSql } from '@relay/db';
 import type { JsonValue } from '@relay/template';
 import type { TaskDefinition } from '@relay/workflow';
 
@@ -58,6 +58,39 @@ function byId<T>(rows: readonly T[], key: (row: T) => string, value: (row: T) =>
   return `${text}}`;
 }
 
+/**
+ * Largest `k.m` one result statement binds (JSON text length). A batch of big values (a 900 KB run input
+ * resolved into 100 tasks' inputs made a 90 MB object) is written as several statements in one
+ * transaction: past work_mem the CTE's one row spills to a temporary file, read back for every row it is
+ * joined to, and the 100 results took 40 s instead of well under one.
+ */
+export const MAX_KEYED_JSON_LENGTH = 1024 * 1024;
+
+/** `rows` in order, cut where a group's values would pass `max` in total (a bigger row goes alone). */
+export function groupsBySize<T>(rows: readonly T[], size: (row: T) => number, max: number): T[][] {
+  const groups: T[][] = [];
+  let current: T[] = [];
+  let total = 0;
+  for (const row of rows) {
+    const n = size(row);
+    if (current.length > 0 && total + n > max) {
+      groups.push(current);
+      current = [];
+      total = 0;
+    }
+    current.push(row);
+    total += n;
+  }
+  if (current.length > 0) groups.push(current);
+  return groups;
+}
+
+/** A pool, or the transaction of a write cut into several statements. */
+type Db = Sql | TransactionSql;
+
+/** Size of a result write's bound values (the part of `k.m` that can be big). */
+const writeSize = (w: { input: string | null }, text: string) => text.length + (w.input?.length ?? 0) + 64;
+
 // Arrays are bound as plain JS arrays with an explicit cast: postgres.js's sql.array() mis-serializes
 // them on a fresh pool (before its array types are fetched: 'malformed array literal').
 const ids = (keys: readonly AttemptKey[]) => keys.map((k) => k.id);
@@ -81,6 +114,21 @@ export interface HandedBack {
  */
 export function createWorkerRepository(sql: Sql, keyed: Sql = sql) {
   const pick = (n: number) => (n <= KEYED_BATCH_MAX ? keyed : sql);
+  /** Writes `rows` in one statement, or cut by size into several statements of one transaction. */
+  const inGroups = async <T>(
+    rows: readonly T[],
+    size: (row: T) => number,
+    write: (db: Db, group: readonly T[]) => Promise<string[]>,
+  ): Promise<string[]> => {
+    if (rows.length === 0) return [];
+    const groups = groupsBySize(rows, size, MAX_KEYED_JSON_LENGTH);
+    if (groups.length === 1) return write(pick(rows.length), rows);
+    return sql.begin(async (tx) => {
+      const written: string[] = [];
+      for (const group of groups) written.push(...(await write(tx, group)));
+      return written;
+    });
+  };
   return {
     /**
      * QUEUED -> RUNNING for the given (id, attempt) pairs, held by `workerId`. One statement; row locks
@@ -169,64 +217,27 @@ export function createWorkerRepository(sql: Sql, keyed: Sql = sql) {
 
     /**
      * RUNNING -> SUCCESS with output and resolved input, fenced on attempt, status and holder. One
-     * statement; returns the ids written (an absent id was superseded or cancelled: nothing changed).
+     * statement, or for big values (MAX_KEYED_JSON_LENGTH) several in one transaction; returns the ids
+     * written (an absent id was superseded or cancelled: nothing changed).
      */
     async completeSucceeded(workerId: string, writes: readonly SuccessWrite[]): Promise<string[]> {
-      if (writes.length === 0) return [];
-      // The attempt history row is written by the same statement (one round trip).
-      const rows = await pick(writes.length)<{ id: string }[]>`
-        WITH k AS MATERIALIZED (SELECT ${byId(
-          writes,
-          (w) => w.id,
-          (w) => [w.attempt, w.output, w.input],
-        )}::text::jsonb AS m),
-        done AS (
-          UPDATE task_runs t
-          SET status = 'SUCCESS', output = k.m -> t.id ->> 1, input = (k.m -> t.id ->> 2)::jsonb,
-              error = NULL, finished_at = now()
-          FROM k
-          WHERE t.id = ANY(${ids(writes)}::text[]) AND t.attempt = (k.m -> t.id ->> 0)::int
-            AND t.status || '' = 'RUNNING' AND t.worker_id = ${workerId}
-          RETURNING t.id, t.attempt, t.worker_id, t.started_at, t.finished_at
-        ), history AS (
-          INSERT INTO task_attempts (task_run_id, attempt, status, worker_id, started_at, finished_at)
-          SELECT id, attempt, 'SUCCESS', worker_id, started_at, finished_at FROM done
-          ON CONFLICT DO NOTHING
-        )
-        SELECT id FROM done`;
-      return rows.map((r) => r.id);
+      return inGroups(
+        writes,
+        (w) => writeSize(w, w.output),
+        (db, group) => writeSucceeded(db, workerId, group),
+      );
     },
 
     /**
      * RUNNING -> FAILED with the error (and the resolved input when known), fenced like
-     * completeSucceeded. One statement; returns the ids written.
+     * completeSucceeded. One statement (see completeSucceeded for big values); returns the ids written.
      */
     async completeFailed(workerId: string, writes: readonly FailureWrite[]): Promise<string[]> {
-      if (writes.length === 0) return [];
-      // retryable is bound as 1/0/-1 (-1 = unknown): boolean arrays bind as scalars.
-      const rows = await pick(writes.length)<{ id: string }[]>`
-        WITH k AS MATERIALIZED (
-          SELECT ${byId(
-            writes,
-            (w) => w.id,
-            (w) => [w.attempt, w.error, w.input, w.retryable === undefined ? -1 : w.retryable ? 1 : 0],
-          )}::text::jsonb AS m
-        ), done AS (
-          UPDATE task_runs t
-          SET status = 'FAILED', error = k.m -> t.id ->> 1,
-              input = coalesce((k.m -> t.id ->> 2)::jsonb, t.input), finished_at = now(),
-              retryable = CASE (k.m -> t.id ->> 3)::int WHEN 1 THEN true WHEN 0 THEN false END
-          FROM k
-          WHERE t.id = ANY(${ids(writes)}::text[]) AND t.attempt = (k.m -> t.id ->> 0)::int
-            AND t.status || '' = 'RUNNING' AND t.worker_id = ${workerId}
-          RETURNING t.id, t.attempt, t.worker_id, t.started_at, t.finished_at, t.error
-        ), history AS (
-          INSERT INTO task_attempts (task_run_id, attempt, status, worker_id, started_at, finished_at, error)
-          SELECT id, attempt, 'FAILED', worker_id, started_at, finished_at, error FROM done
-          ON CONFLICT DO NOTHING
-        )
-        SELECT id FROM done`;
-      return rows.map((r) => r.id);
+      return inGroups(
+        writes,
+        (w) => writeSize(w, w.error),
+        (db, group) => writeFailed(db, workerId, group),
+      );
     },
 
     /**
@@ -317,4 +328,56 @@ export function createWorkerRepository(sql: Sql, keyed: Sql = sql) {
       }));
     },
   };
+}
+
+/** The success statement of completeSucceeded; the attempt history row is written by it too. */
+async function writeSucceeded(db: Db, workerId: string, writes: readonly SuccessWrite[]): Promise<string[]> {
+  const rows = await db<{ id: string }[]>`
+    WITH k AS MATERIALIZED (SELECT ${byId(
+      writes,
+      (w) => w.id,
+      (w) => [w.attempt, w.output, w.input],
+    )}::text::jsonb AS m),
+    done AS (
+      UPDATE task_runs t
+      SET status = 'SUCCESS', output = k.m -> t.id ->> 1, input = (k.m -> t.id ->> 2)::jsonb,
+          error = NULL, finished_at = now()
+      FROM k
+      WHERE t.id = ANY(${ids(writes)}::text[]) AND t.attempt = (k.m -> t.id ->> 0)::int
+        AND t.status || '' = 'RUNNING' AND t.worker_id = ${workerId}
+      RETURNING t.id, t.attempt, t.worker_id, t.started_at, t.finished_at
+    ), history AS (
+      INSERT INTO task_attempts (task_run_id, attempt, status, worker_id, started_at, finished_at)
+      SELECT id, attempt, 'SUCCESS', worker_id, started_at, finished_at FROM done
+      ON CONFLICT DO NOTHING
+    )
+    SELECT id FROM done`;
+  return rows.map((r) => r.id);
+}
+
+/** The failure statement of completeFailed; retryable is bound as 1/0/-1 (-1 = unknown): boolean arrays bind as scalars. */
+async function writeFailed(db: Db, workerId: string, writes: readonly FailureWrite[]): Promise<string[]> {
+  const rows = await db<{ id: string }[]>`
+    WITH k AS MATERIALIZED (
+      SELECT ${byId(
+        writes,
+        (w) => w.id,
+        (w) => [w.attempt, w.error, w.input, w.retryable === undefined ? -1 : w.retryable ? 1 : 0],
+      )}::text::jsonb AS m
+    ), done AS (
+      UPDATE task_runs t
+      SET status = 'FAILED', error = k.m -> t.id ->> 1,
+          input = coalesce((k.m -> t.id ->> 2)::jsonb, t.input), finished_at = now(),
+          retryable = CASE (k.m -> t.id ->> 3)::int WHEN 1 THEN true WHEN 0 THEN false END
+      FROM k
+      WHERE t.id = ANY(${ids(writes)}::text[]) AND t.attempt = (k.m -> t.id ->> 0)::int
+        AND t.status || '' = 'RUNNING' AND t.worker_id = ${workerId}
+      RETURNING t.id, t.attempt, t.worker_id, t.started_at, t.finished_at, t.error
+    ), history AS (
+      INSERT INTO task_attempts (task_run_id, attempt, status, worker_id, started_at, finished_at, error)
+      SELECT id, attempt, 'FAILED', worker_id, started_at, finished_at, error FROM done
+      ON CONFLICT DO NOTHING
+    )
+    SELECT id FROM done`;
+  return rows.map((r) => r.id);
 }

@@ -23,7 +23,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventsOf, insertRun, insertWorkflow, isAlive, publishQueued, row, task } from '../test/fixtures.js';
 import { loadWorkerConfig } from './config.js';
 import { NonRetryableError } from './errors.js';
-import { createWorkerRepository } from './repository.js';
+import { createWorkerRepository, groupsBySize, MAX_KEYED_JSON_LENGTH } from './repository.js';
 import { startWorker } from './service.js';
 import type { Handler } from './types.js';
 import { createWorker, type Worker, type WorkerOptions } from './worker.js';
@@ -597,5 +597,40 @@ describe('options', () => {
       },
     });
     expect(worker.heldCount).toBe(0);
+  });
+});
+
+describe('result writes', () => {
+  it('cuts rows into groups by size, in order, a big row alone', () => {
+    const sizes = [4, 4, 4, 9, 1, 12, 2];
+    expect(groupsBySize(sizes, (n) => n, 10)).toEqual([[4, 4], [4], [9, 1], [12], [2]]);
+    expect(groupsBySize([], (n: number) => n, 10)).toEqual([]);
+  });
+
+  it('writes a batch of big results in several statements of one transaction, every row', async () => {
+    const repo = createWorkerRepository(db.sql);
+    const tasks = ['noop', 'nap', 'hello', 'json', 'fails', 'env', 'long', 'count', 'big', 'hang'];
+    const runId = await insertRun(db.sql, WF, { queued: tasks });
+    const keys = tasks.map((t) => ({ id: `${runId}:${t}`, attempt: 1 }));
+    expect(await repo.claimTaskRuns('w-big', keys)).toHaveLength(10);
+    // 10 inputs of 300,000 characters: about 3 MB, over MAX_KEYED_JSON_LENGTH (1 MiB) in one statement.
+    const input = JSON.stringify({ blob: 'z'.repeat(300_000) });
+    expect(10 * input.length).toBeGreaterThan(2 * MAX_KEYED_JSON_LENGTH);
+    const succeeded = await repo.completeSucceeded(
+      'w-big',
+      keys.slice(0, 6).map((k, i) => ({ ...k, output: String(i), input })),
+    );
+    const failed = await repo.completeFailed(
+      'w-big',
+      keys.slice(6).map((k) => ({ ...k, error: 'no', input, retryable: true })),
+    );
+    expect([...succeeded, ...failed].sort()).toEqual(keys.map((k) => k.id).sort());
+    const rows = await db.sql<{ status: string; n: number }[]>`
+      SELECT status, count(*)::int AS n FROM task_runs
+      WHERE run_id = ${runId} AND length(input ->> 'blob') = 300000 GROUP BY status ORDER BY status`;
+    expect(rows).toEqual([
+      { status: 'FAILED', n: 4 },
+      { status: 'SUCCESS', n: 6 },
+    ]);
   });
 });

@@ -13,7 +13,7 @@ import {
 } from '@relay/runtime';
 import { HANDLER_NAME_PATTERN, ID_PATTERN } from '@relay/workflow';
 import { builtinHandlers } from './builtins/index.js';
-import { Completer } from './completer.js';
+import { Completer, type Completion } from './completer.js';
 import { loadWorkerConfig } from './config.js';
 import { Cancellation, runAttempt } from './execute.js';
 import { handleTaskAbortRequested } from './handlers/task-abort-requested.js';
@@ -159,14 +159,35 @@ export function createWorker(opts: WorkerOptions = {}): Worker {
     }
   }
 
-  function settle(h: Held): void {
-    if (h.finished) return;
-    h.finished = true;
+  /**
+   * The attempt's capacity is free again: its result is written or discarded. Held until then, not only
+   * while the handler runs, so results waiting for a slow write (big outputs) cannot pile up without bound
+   * while new claims keep coming.
+   */
+  function release(): void {
     active -= 1;
     consumer?.wake();
   }
 
+  /**
+   * Runs an attempt and writes its result. Whatever happens, the attempt ends here: it leaves `held` (so
+   * a bug can at worst stop its heartbeats and let the reaper re-queue it, never hold it forever) and
+   * frees its capacity.
+   */
   async function execute(h: Held, p: PreparedTask, completer: Completer): Promise<void> {
+    try {
+      const completion = await attempt(h, p);
+      h.finished = true;
+      if (!h.handedBack) await completer.add(completion);
+    } finally {
+      h.finished = true;
+      held.delete(p.claim.id);
+      release();
+    }
+  }
+
+  /** Runs the handler of a prepared attempt (or fails it when it cannot run); returns what to write. */
+  async function attempt(h: Held, p: PreparedTask): Promise<Completion> {
     const { claim } = p;
     let inputText: string | null = null;
     let result: { ok: true; output: string } | { ok: false; error: string; retryable: boolean };
@@ -232,17 +253,9 @@ export function createWorker(opts: WorkerOptions = {}): Worker {
         }
       }
     }
-    settle(h);
-    if (h.handedBack) {
-      held.delete(claim.id);
-      return;
-    }
-    await completer.add(
-      result.ok
-        ? { claim, ok: true, output: result.output, input: inputText }
-        : { claim, ok: false, error: result.error, retryable: result.retryable, input: inputText },
-    );
-    held.delete(claim.id);
+    return result.ok
+      ? { claim, ok: true, output: result.output, input: inputText }
+      : { claim, ok: false, error: result.error, retryable: result.retryable, input: inputText };
   }
 
   function abort(ids: readonly string[], reason: string): number {
