@@ -1,7 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { createBus } from '@relay/bus';
 import { checkDatabase, createSql } from '@relay/db';
-import { checkRedis, createRedis } from '@relay/runtime';
+import { checkRedis, createLogger, createRedis } from '@relay/runtime';
 import type { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, jsonRequest, openHarness, yamlRequest } from '../test/harness.js';
@@ -285,6 +285,22 @@ describe('health and metrics', () => {
     const ready = await app.request('/readyz');
     expect(ready.status).toBe(200);
     expect(await ready.json()).toEqual({ status: 'ready', checks: { postgres: 'ok', redis: 'ok' } });
+  });
+
+  it('logs readiness transitions only, not every failing probe', async () => {
+    const lines: string[] = [];
+    const logger = createLogger({
+      service: 'ingest',
+      level: 'info',
+      destination: { write: (line: string) => lines.push(line) },
+    });
+    let up = false;
+    const flaky = h.app({}, { logger, checks: { redis: async () => up } });
+    for (let i = 0; i < 5; i += 1) expect((await flaky.request('/readyz')).status).toBe(503);
+    up = true;
+    for (let i = 0; i < 3; i += 1) expect((await flaky.request('/readyz')).status).toBe(200);
+    const messages = lines.map((l) => (JSON.parse(l) as { msg: string }).msg).filter((m) => m !== 'request');
+    expect(messages.filter((m) => m === 'not ready' || m === 'ready')).toEqual(['not ready', 'ready']);
   });
 
   it('/metrics counts requests by route pattern and status, plus default metrics', async () => {

@@ -94,7 +94,7 @@ export async function applyFailures(reports: readonly FailureReport[], deps: Han
       log.info({ delayMs: decision.request.delayMs }, 'task retry scheduled');
     } else {
       endings.push(decision.ending);
-      log.info({ error: decision.ending.error }, 'run failing');
+      log.warn({ error: decision.ending.error }, 'run failing');
     }
   }
   const scheduled = await deps.repo.scheduleRetries([...retries.values()]);

@@ -5,6 +5,8 @@ import type { AppDeps } from '../deps.js';
 /** GET /healthz (alive), GET /readyz (every check answers in time), GET /metrics (Prometheus text). */
 export function healthRoutes({ checks, config, registry, logger }: AppDeps): Hono {
   const app = new Hono();
+  // Probes come every few seconds: log transitions only, as the other services' health servers do.
+  let wasReady: boolean | undefined;
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
 
@@ -15,10 +17,15 @@ export function healthRoutes({ checks, config, registry, logger }: AppDeps): Hon
       ),
     );
     const failed = results.filter(([, result]) => result !== 'ok');
-    if (failed.length > 0) logger.warn({ failed: Object.fromEntries(failed) }, 'not ready');
+    const ready = failed.length === 0;
+    if (ready !== wasReady) {
+      if (ready) logger.info('ready');
+      else logger.warn({ failed: Object.fromEntries(failed) }, 'not ready');
+      wasReady = ready;
+    }
     return c.json(
-      { status: failed.length === 0 ? 'ready' : 'unavailable', checks: Object.fromEntries(results) },
-      failed.length === 0 ? 200 : 503,
+      { status: ready ? 'ready' : 'unavailable', checks: Object.fromEntries(results) },
+      ready ? 200 : 503,
     );
   });
 
