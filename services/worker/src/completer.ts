@@ -29,6 +29,8 @@ export class Completer {
       bus: Pick<Bus, 'publish'>;
       workerId: string;
       logger: Logger;
+      /** Called for each result once its statement committed: written, or discarded (matched no row). */
+      onOutcome?: (claim: ClaimedTask, outcome: 'success' | 'failed' | 'discarded') => void;
     },
   ) {}
 
@@ -104,8 +106,10 @@ export class Completer {
       const ids = { runId: c.claim.runId, taskId: c.claim.taskId, attempt: c.claim.attempt };
       if (!written.has(c.claim.id)) {
         logger.info({ ...ids, ok: c.ok }, 'result discarded: attempt superseded or cancelled');
+        this.deps.onOutcome?.(c.claim, 'discarded');
         continue;
       }
+      this.deps.onOutcome?.(c.claim, c.ok ? 'success' : 'failed');
       const data = { ...ids, taskRunId: c.claim.id };
       if (c.ok) {
         const pinned = { workflowId: c.claim.workflowId, workflowVersion: c.claim.workflowVersion };

@@ -63,6 +63,7 @@ export async function startWorker(
     sql,
     keyedSql,
     redis,
+    registry,
     // Every default is given above; the timeout is only read to check the interval against it.
     env: { RELAY_HEARTBEAT_TIMEOUT_MS: String(config.RELAY_HEARTBEAT_TIMEOUT_MS) },
   });

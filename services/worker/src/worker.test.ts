@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Bus, createBus } from '@relay/bus';
 import { streamNames } from '@relay/contracts';
-import { createLogger, type Redis } from '@relay/runtime';
+import { createLogger, createMetricsRegistry, type Redis } from '@relay/runtime';
 import type { JsonValue } from '@relay/template';
 import {
   createTestDatabase,
@@ -597,6 +597,43 @@ describe('options', () => {
       },
     });
     expect(worker.heldCount).toBe(0);
+  });
+});
+
+describe('metrics', () => {
+  it('counts attempts by queue and outcome, times handlers, and gauges what it holds', async () => {
+    const registry = createMetricsRegistry('worker');
+    const { bus } = await startTestWorker({ registry });
+    const runId = await insertRun(db.sql, WF, { queued: ['noop', 'permanent'] });
+    await publishQueued(bus, WF, runId, ['noop', 'permanent']);
+    await waitStatus(`${runId}:noop`, 'SUCCESS');
+    await waitStatus(`${runId}:permanent`, 'FAILED');
+    // One series' value, whatever the order of its labels (the registry adds service="worker").
+    const series = (name: string, labels: string, value: string) =>
+      new RegExp(
+        `${name}\\{${labels
+          .split(',')
+          .map((l) => `(?=[^}]*${l})`)
+          .join('')}[^}]*\\} ${value}\\n`,
+      );
+    await waitFor(
+      async () =>
+        series('relay_worker_attempts_total', 'queue="default",outcome="failed"', '1').test(
+          await registry.metrics(),
+        ),
+      { message: 'the failure to be counted' },
+    );
+    const text = await registry.metrics();
+    expect(text).toMatch(series('relay_worker_attempts_total', 'queue="default",outcome="success"', '1'));
+    expect(text).toMatch(
+      series('relay_worker_handler_duration_seconds_count', 'queue="default",result="ok"', '1'),
+    );
+    expect(text).toMatch(
+      series('relay_worker_handler_duration_seconds_count', 'queue="default",result="error"', '1'),
+    );
+    expect(text).toMatch(series('relay_worker_attempts_held', '', '0'));
+    expect(text).toMatch(series('relay_worker_handlers_running', '', '0'));
+    expect(text).not.toContain(runId);
   });
 });
 

@@ -10,6 +10,7 @@ import {
   type Logger,
   MAX_TIMER_MS,
   type Redis,
+  type Registry,
 } from '@relay/runtime';
 import { HANDLER_NAME_PATTERN, ID_PATTERN } from '@relay/workflow';
 import { builtinHandlers } from './builtins/index.js';
@@ -18,6 +19,7 @@ import { loadWorkerConfig } from './config.js';
 import { Cancellation, runAttempt } from './execute.js';
 import { handleTaskAbortRequested } from './handlers/task-abort-requested.js';
 import { handleTaskQueued } from './handlers/task-queued.js';
+import { createWorkerMetrics } from './metrics.js';
 import { DefinitionCache, type PreparedTask } from './prepare.js';
 import { createWorkerRepository } from './repository.js';
 import type { AnyHandler, ClaimedTask, TaskContext } from './types.js';
@@ -57,6 +59,11 @@ export interface WorkerOptions {
   env?: Env;
   /** Called with a shell task's pid once spawned (diagnostics and tests). */
   onShellSpawn?: (pid: number, ctx: TaskContext) => void;
+  /**
+   * Prometheus registry to register the worker's series on (relay_worker_attempts_total by queue and
+   * outcome, relay_worker_handler_duration_seconds, held / running / outlived gauges); none by default.
+   */
+  registry?: Registry;
 }
 
 /** A worker: claims TaskQueued work, runs handlers, writes results, heartbeats, hands back on stop. */
@@ -121,6 +128,13 @@ export function createWorker(opts: WorkerOptions = {}): Worker {
   let heartbeating: Promise<void> = Promise.resolve();
   let state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
   let stopping: Promise<void> | undefined;
+  const metrics = opts.registry
+    ? createWorkerMetrics(opts.registry, {
+        held: () => held.size,
+        running: () => executing,
+        outlived: () => outlived,
+      })
+    : undefined;
 
   async function acquireSlot(): Promise<void> {
     if (executing < concurrency) {
@@ -218,6 +232,7 @@ export function createWorker(opts: WorkerOptions = {}): Worker {
           logOf(h).info('handler returned after its attempt ended; its slot is free again');
           consumer?.wake();
         };
+        const started = performance.now();
         try {
           result = await runAttempt({
             handler,
@@ -243,6 +258,7 @@ export function createWorker(opts: WorkerOptions = {}): Worker {
           if (!handlerSettled) onSettled();
           throw err;
         }
+        metrics?.handlerSeconds(claim.queue, result.ok, (performance.now() - started) / 1000);
         if (!handlerSettled) {
           outliving = true;
           outlived += 1;
@@ -310,7 +326,13 @@ export function createWorker(opts: WorkerOptions = {}): Worker {
       });
       bus = b;
       const names = streamNames(prefix);
-      const results = new Completer({ repo, bus: b, workerId, logger });
+      const results = new Completer({
+        repo,
+        bus: b,
+        workerId,
+        logger,
+        onOutcome: metrics && ((claim, outcome) => metrics.ended(claim.queue, outcome)),
+      });
       completer = results;
       const definitions = new DefinitionCache(repo);
 
@@ -399,6 +421,7 @@ export function createWorker(opts: WorkerOptions = {}): Worker {
             }),
           );
         }
+        for (const r of moved) metrics?.ended(r.queue, r.failed ? 'failed' : 'handed_back');
         const failed = moved.filter((r) => r.failed).length;
         logger.info({ handedBack: moved.length - failed, failed }, 'running tasks handed back');
       } catch (err) {
