@@ -28,6 +28,15 @@ export function isConnectionError(err: unknown): boolean {
 }
 
 /**
+ * What a deadline can mean besides an outage: the deadline also counts the wait for a pooled Postgres
+ * connection, so a burst of heavy requests to this ingest reads as a slow database.
+ */
+const SLOW: Record<Dependency, string> = {
+  postgres: ' (unreachable or slow, or every connection of this server busy with other requests)',
+  redis: ' (unreachable or slow)',
+};
+
+/**
  * Runs `work` against a dependency with a deadline: a call that takes longer than `timeoutMs` or fails to
  * reach the server rejects with {@link DependencyUnavailableError} (503) instead of hanging the request.
  * Other errors (a bug, a constraint violation) pass through unchanged. The underlying call is not cancelled:
@@ -41,7 +50,10 @@ export async function withDeadline<T>(
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () => reject(new DependencyUnavailableError(dependency, `no answer within ${timeoutMs} ms`)),
+      () =>
+        reject(
+          new DependencyUnavailableError(dependency, `no answer within ${timeoutMs} ms${SLOW[dependency]}`),
+        ),
       timeoutMs,
     );
   });

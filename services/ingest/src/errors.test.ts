@@ -5,6 +5,7 @@ import { checkRedis, createLogger, createRedis } from '@relay/runtime';
 import type { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, jsonRequest, openHarness, yamlRequest } from '../test/harness.js';
+import { withDeadline } from './deadline.js';
 import { createRepository } from './repository.js';
 
 const TOKEN = 's3cret-token';
@@ -216,6 +217,15 @@ describe('input Postgres cannot store, or too deep to walk: 400 naming the field
 });
 
 describe('unreachable dependencies', () => {
+  it('a deadline names what else it can mean than an outage', async () => {
+    await expect(withDeadline('postgres', 20, () => new Promise(() => {}))).rejects.toThrow(
+      'postgres unavailable: no answer within 20 ms (unreachable or slow, or every connection of this server busy with other requests)',
+    );
+    await expect(withDeadline('redis', 20, () => new Promise(() => {}))).rejects.toThrow(
+      'redis unavailable: no answer within 20 ms (unreachable or slow)',
+    );
+  });
+
   it.each([
     ['refuses connections', () => 'postgres://relay@127.0.0.1:1/relay'],
     ['never answers', () => `postgres://relay@127.0.0.1:${silentPort}/relay`],
