@@ -10,6 +10,14 @@ import {
 } from '@relay/runtime';
 import * as v from 'valibot';
 
+/** Ranges of the worker's own numeric settings: its variables here, and createWorker's options. */
+export const WORKER_LIMITS = {
+  concurrency: { min: 1, max: 10_000 },
+  graceMs: { min: 0, max: 3_600_000 },
+  maxOutputBytes: { min: 1, max: 64 * 1024 * 1024 },
+  claimIdleMs: { min: 100, max: MAX_TIMER_MS },
+} as const;
+
 /** The worker's environment. */
 export const WorkerEnvSchema = v.pipe(
   v.object({
@@ -21,13 +29,13 @@ export const WorkerEnvSchema = v.pipe(
       expected: 'expected a comma-separated list of queue names like default,payments',
     }),
     /** Task attempts run at once. */
-    RELAY_WORKER_CONCURRENCY: envInt({ min: 1, max: 10_000, default: 10 }),
+    RELAY_WORKER_CONCURRENCY: envInt({ ...WORKER_LIMITS.concurrency, default: 10 }),
     /** How long a graceful stop lets running tasks finish before handing them back. */
-    RELAY_WORKER_GRACE_MS: envInt({ min: 0, max: 3_600_000, default: 10_000 }),
+    RELAY_WORKER_GRACE_MS: envInt({ ...WORKER_LIMITS.graceMs, default: 10_000 }),
     /** Largest task output (JSON text, bytes); a bigger one fails the attempt. */
-    RELAY_MAX_OUTPUT_BYTES: envInt({ min: 1, max: 64 * 1024 * 1024, default: 1024 * 1024 }),
+    RELAY_MAX_OUTPUT_BYTES: envInt({ ...WORKER_LIMITS.maxOutputBytes, default: 1024 * 1024 }),
     /** Idle time after which a dead worker's unclaimed work messages are taken over. */
-    RELAY_WORKER_CLAIM_IDLE_MS: envInt({ min: 100, max: MAX_TIMER_MS, default: 30_000 }),
+    RELAY_WORKER_CLAIM_IDLE_MS: envInt({ ...WORKER_LIMITS.claimIdleMs, default: 30_000 }),
   }),
   checkHeartbeatWindow(),
 );

@@ -385,60 +385,53 @@ describe('claiming', () => {
     expect(calls.get(`${runId}:count`)).toBe(1);
   });
 
-  it('never runs more attempts at once than its concurrency', async () => {
-    let running = 0;
-    let peak = 0;
-    const { bus } = await startTestWorker({
-      concurrency: 2,
-      handlers: {
-        count: async () => {
-          running += 1;
-          peak = Math.max(peak, running);
-          await new Promise((resolve) => setTimeout(resolve, 100));
-          running -= 1;
-          return peak;
-        },
+  /** A handler that takes `ms` and counts how many of its calls run at once (`peak`). */
+  function concurrencyProbe(ms: number) {
+    const probe = {
+      running: 0,
+      peak: 0,
+      handler: async () => {
+        probe.running += 1;
+        probe.peak = Math.max(probe.peak, probe.running);
+        await new Promise((resolve) => setTimeout(resolve, ms));
+        probe.running -= 1;
+        return probe.peak;
       },
-    });
+    };
+    return probe;
+  }
+
+  /** Starts `n` runs of the one task `taskId` on `bus`; returns their ids. */
+  async function queueRuns(bus: Bus, taskId: string, n: number): Promise<string[]> {
     const runIds: string[] = [];
-    for (let i = 0; i < 6; i++) {
-      const runId = await insertRun(db.sql, WF, { queued: ['count'] });
+    for (let i = 0; i < n; i++) {
+      const runId = await insertRun(db.sql, WF, { queued: [taskId] });
       runIds.push(runId);
-      await publishQueued(bus, WF, runId, ['count']);
+      await publishQueued(bus, WF, runId, [taskId]);
     }
+    return runIds;
+  }
+
+  it('never runs more attempts at once than its concurrency', async () => {
+    const probe = concurrencyProbe(100);
+    const { bus } = await startTestWorker({ concurrency: 2, handlers: { count: probe.handler } });
+    const runIds = await queueRuns(bus, 'count', 6);
     for (const runId of runIds) await waitStatus(`${runId}:count`, 'SUCCESS');
-    expect(peak).toBe(2);
+    expect(probe.peak).toBe(2);
   });
 
   it('keeps the slot of a timed-out handler that ignores its signal until the handler returns', async () => {
-    let running = 0;
-    let peak = 0;
-    const { bus } = await startTestWorker({
-      concurrency: 1,
-      handlers: {
-        stubborn: async () => {
-          running += 1;
-          peak = Math.max(peak, running);
-          await new Promise((resolve) => setTimeout(resolve, 400));
-          running -= 1;
-          return 'late';
-        },
-      },
-    });
-    const runIds: string[] = [];
-    for (let i = 0; i < 3; i++) {
-      const runId = await insertRun(db.sql, WF, { queued: ['stubborn'] });
-      runIds.push(runId);
-      await publishQueued(bus, WF, runId, ['stubborn']);
-    }
+    const probe = concurrencyProbe(400);
+    const { bus } = await startTestWorker({ concurrency: 1, handlers: { stubborn: probe.handler } });
+    const runIds = await queueRuns(bus, 'stubborn', 3);
     for (const runId of runIds) {
       // Each attempt still fails on its timeout, at once; only the next handler call waits for the slot.
       expect(await waitStatus(`${runId}:stubborn`, 'FAILED')).toMatchObject({
         error: 'timed out after 100ms',
       });
     }
-    await waitFor(async () => running === 0, { message: 'the stubborn handlers to return' });
-    expect(peak).toBe(1);
+    await waitFor(async () => probe.running === 0, { message: 'the stubborn handlers to return' });
+    expect(probe.peak).toBe(1);
   });
 
   it('resolves every stop() call only once the worker has stopped', async () => {
@@ -463,7 +456,6 @@ describe('claiming', () => {
     await publishQueued(bus, WF, runId, ['long']);
     await waitStatus(`${runId}:long`, 'RUNNING');
     const first = worker.stop();
-    await new Promise((resolve) => setTimeout(resolve, 10));
     await worker.stop();
     // The second call waited out the grace and the hand-back, as the first did.
     expect(worker.heldCount).toBe(0);

@@ -15,7 +15,7 @@ import {
 import { HANDLER_NAME_PATTERN, ID_PATTERN } from '@relay/workflow';
 import { builtinHandlers } from './builtins/index.js';
 import { Completer, type Completion } from './completer.js';
-import { loadWorkerConfig } from './config.js';
+import { loadWorkerConfig, WORKER_LIMITS } from './config.js';
 import { Cancellation, runAttempt } from './execute.js';
 import { handleTaskAbortRequested } from './handlers/task-abort-requested.js';
 import { handleTaskQueued } from './handlers/task-queued.js';
@@ -447,13 +447,13 @@ export function createWorker(opts: WorkerOptions = {}): Worker {
   }
 }
 
-/** Ranges of the numeric options: those of their environment variables (config.ts). */
+/**
+ * Ranges of the numeric options: those of their environment variables (the worker's own in config.ts;
+ * the heartbeat interval and stream length as @relay/runtime's commonEnv bounds them).
+ */
 const NUMERIC_OPTIONS = {
-  concurrency: { min: 1, max: 10_000 },
+  ...WORKER_LIMITS,
   heartbeatIntervalMs: { min: 1, max: MAX_TIMER_MS },
-  graceMs: { min: 0, max: 3_600_000 },
-  maxOutputBytes: { min: 1, max: 64 * 1024 * 1024 },
-  claimIdleMs: { min: 100, max: MAX_TIMER_MS },
   streamMaxLen: { min: 1000, max: 100_000_000 },
 } as const;
 
