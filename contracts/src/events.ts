@@ -145,7 +145,9 @@ export type TaskFailed = v.InferOutput<typeof TaskFailedSchema>;
 /** reaper -> scheduler: a RUNNING attempt's heartbeat went stale. */
 export const HeartbeatMissedSchema = v.pipe(
   v.strictObject({ ...taskAttempt, outcome: v.picklist(['REQUEUED', 'FAILED']) }),
-  v.description('The reaper found a stale heartbeat: the task run was re-queued (READY) or failed.'),
+  v.description(
+    'The reaper found a stale heartbeat. FAILED: it failed the attempt ("worker lost", retryable); the scheduler retries it after its backoff when attempts are left, else fails the run. REQUEUED: from older reapers, which re-queued the task themselves; nothing to do.',
+  ),
 );
 /** Data of a HeartbeatMissed event. */
 export type HeartbeatMissed = v.InferOutput<typeof HeartbeatMissedSchema>;

@@ -46,7 +46,7 @@ export const EXAMPLE_EVENT_DATA: { readonly [K in EventType]: EventData<K> } = {
     taskId: 'charge',
     taskRunId: 'run-1:charge',
     attempt: 1,
-    outcome: 'REQUEUED',
+    outcome: 'FAILED',
   },
   TaskAbortRequested: { runId: 'run-1', taskRunIds: ['run-1:charge', 'run-1:ship'], reason: 'CANCELLED' },
   RunFinished: {

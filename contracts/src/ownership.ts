@@ -87,7 +87,10 @@ export const COLUMN_WRITERS: Readonly<Record<string, readonly ColumnWrite[]>> = 
       service: 'worker',
       when: 'QUEUED -> RUNNING, RUNNING -> SUCCESS / FAILED, RUNNING -> READY (hand-back) or FAILED (hand-back of the last attempt)',
     },
-    { service: 'reaper', when: 'RUNNING -> READY / FAILED (stale heartbeat)' },
+    {
+      service: 'reaper',
+      when: 'RUNNING -> FAILED (stale heartbeat; the scheduler retries it like any failure)',
+    },
   ],
   'task_runs.attempt': [{ service: 'dispatcher', when: 'READY -> QUEUED: +1' }],
   'task_runs.input': [{ service: 'worker', when: 'QUEUED -> RUNNING: the resolved `with`' }],
@@ -113,16 +116,17 @@ export const COLUMN_WRITERS: Readonly<Record<string, readonly ColumnWrite[]>> = 
   'task_runs.ready_at': [
     { service: 'scheduler', when: '-> READY: now() (a retry: now() + backoff)' },
     { service: 'worker', when: 'RUNNING -> READY hand-back: now()' },
-    { service: 'reaper', when: 'RUNNING -> READY (stale heartbeat): now()' },
   ],
   'task_runs.queued_at': [{ service: 'dispatcher', when: 'READY -> QUEUED' }],
   'task_runs.worker_id': [
     { service: 'worker', when: 'QUEUED -> RUNNING (set), RUNNING -> READY hand-back (cleared)' },
-    { service: 'reaper', when: 'RUNNING -> READY / FAILED (cleared)' },
   ],
   'task_runs.propagated_at': [{ service: 'scheduler', when: "once, when the task's SUCCESS is applied" }],
   'task_runs.decided_by': [{ service: 'scheduler', when: 'TaskApproved / TaskRejected' }],
-  'task_runs.retryable': [{ service: 'worker', when: 'RUNNING -> FAILED: whether a retry is allowed' }],
+  'task_runs.retryable': [
+    { service: 'worker', when: 'RUNNING -> FAILED: whether a retry is allowed' },
+    { service: 'reaper', when: 'RUNNING -> FAILED (worker lost): true' },
+  ],
   'task_runs.reconciled_at': [
     { service: 'reaper', when: "the reconciler re-published the row's lost event" },
   ],
@@ -137,7 +141,7 @@ export const COLUMN_WRITERS: Readonly<Record<string, readonly ColumnWrite[]>> = 
     { service: 'ingest', when: 'approve / reject of a BLOCKED task, before TaskApproved / TaskRejected' },
   ],
   'task_decisions.decision': [
-    { service: 'ingest', when: 'APPROVED / REJECTED; a later request replaces it' },
+    { service: 'ingest', when: 'APPROVED / REJECTED; the first decision stands (a later one is a 409)' },
   ],
   'task_decisions.decided_by': [{ service: 'ingest', when: 'approve / reject: `by`' }],
   'task_decisions.reason': [{ service: 'ingest', when: 'reject: `reason`' }],
@@ -151,7 +155,7 @@ export const COLUMN_WRITERS: Readonly<Record<string, readonly ColumnWrite[]>> = 
 
   'task_attempts.task_run_id': [
     { service: 'worker', when: 'RUNNING -> SUCCESS / FAILED / READY (hand-back), same statement' },
-    { service: 'reaper', when: 'RUNNING -> READY / FAILED (stale heartbeat), same statement' },
+    { service: 'reaper', when: 'RUNNING -> FAILED (stale heartbeat), same statement' },
   ],
   'task_attempts.attempt': [
     { service: 'worker', when: "with the attempt's end" },

@@ -105,8 +105,8 @@ describe('COLUMN_WRITERS', () => {
       'task_runs.error',
       'task_runs.finished_at',
       'task_runs.ready_at',
+      'task_runs.retryable',
       'task_runs.status',
-      'task_runs.worker_id',
     ]);
   });
 

@@ -25,7 +25,7 @@ const EXPECTED: Record<string, Actor[]> = {
   'QUEUED>RUNNING': ['worker'],
   'RUNNING>SUCCESS': ['worker'],
   'RUNNING>FAILED': ['worker', 'reaper'],
-  'RUNNING>READY': ['worker', 'reaper'],
+  'RUNNING>READY': ['worker'],
   'FAILED>READY': ['scheduler'],
   'PENDING>CANCELLED': ['scheduler'],
   'READY>CANCELLED': ['scheduler'],
@@ -64,8 +64,7 @@ const EVENTS: TaskEvent[] = [
   { type: 'TaskSucceeded' },
   { type: 'TaskFailed' },
   { type: 'TaskHandedBack' },
-  { type: 'HeartbeatMissed', hasAttemptsLeft: true },
-  { type: 'HeartbeatMissed', hasAttemptsLeft: false },
+  { type: 'HeartbeatMissed' },
   { type: 'RetryScheduled' },
   { type: 'RunAborted' },
 ];
@@ -81,8 +80,7 @@ const EXPECTED_RESULTS: Record<string, TaskState> = {
   'RUNNING+TaskSucceeded': 'SUCCESS',
   'RUNNING+TaskFailed': 'FAILED',
   'RUNNING+TaskHandedBack': 'READY',
-  'RUNNING+HeartbeatMissed:true': 'READY',
-  'RUNNING+HeartbeatMissed:false': 'FAILED',
+  'RUNNING+HeartbeatMissed': 'FAILED',
   'FAILED+RetryScheduled': 'READY',
   'PENDING+RunAborted': 'CANCELLED',
   'READY+RunAborted': 'CANCELLED',
@@ -93,7 +91,6 @@ const EXPECTED_RESULTS: Record<string, TaskState> = {
 
 function label(event: TaskEvent): string {
   if (event.type === 'NeedsMet') return `NeedsMet:${event.requiresApproval}`;
-  if (event.type === 'HeartbeatMissed') return `HeartbeatMissed:${event.hasAttemptsLeft}`;
   return event.type;
 }
 

@@ -16,7 +16,8 @@ export type Actor = (typeof ACTORS)[number];
  * - `TaskClaimed`: a worker claimed the work message of the current attempt;
  * - `TaskSucceeded` / `TaskFailed`: the handler's result (worker, fenced on attempt);
  * - `TaskHandedBack`: a worker gave the task back on SIGTERM;
- * - `HeartbeatMissed`: the reaper found the heartbeat stale (re-queued with attempts left, else failed);
+ * - `HeartbeatMissed`: the reaper found the heartbeat stale and failed the attempt (`worker lost`;
+ *   the scheduler then retries it like any failed attempt, after its backoff, when attempts are left);
  * - `RetryScheduled`: the scheduler retries a failed attempt (`ready_at = now() + backoff`);
  * - `RunAborted`: the run failed or was cancelled, so every unfinished task is cancelled.
  */
@@ -29,7 +30,7 @@ export type TaskEvent =
   | { readonly type: 'TaskSucceeded' }
   | { readonly type: 'TaskFailed' }
   | { readonly type: 'TaskHandedBack' }
-  | { readonly type: 'HeartbeatMissed'; readonly hasAttemptsLeft: boolean }
+  | { readonly type: 'HeartbeatMissed' }
   | { readonly type: 'RetryScheduled' }
   | { readonly type: 'RunAborted' };
 
@@ -63,7 +64,6 @@ export const TASK_TRANSITIONS: readonly TaskTransition[] = [
   { from: 'RUNNING', to: 'SUCCESS', by: 'worker', on: 'TaskSucceeded' },
   { from: 'RUNNING', to: 'FAILED', by: 'worker', on: 'TaskFailed' },
   { from: 'RUNNING', to: 'READY', by: 'worker', on: 'TaskHandedBack' },
-  { from: 'RUNNING', to: 'READY', by: 'reaper', on: 'HeartbeatMissed' },
   { from: 'RUNNING', to: 'FAILED', by: 'reaper', on: 'HeartbeatMissed' },
   { from: 'FAILED', to: 'READY', by: 'scheduler', on: 'RetryScheduled' },
   ...CANCELLABLE.map(
@@ -131,7 +131,7 @@ function targetOf(event: TaskEvent): { to: TaskState; by: Actor } {
     case 'TaskHandedBack':
       return { to: 'READY', by: 'worker' };
     case 'HeartbeatMissed':
-      return { to: event.hasAttemptsLeft ? 'READY' : 'FAILED', by: 'reaper' };
+      return { to: 'FAILED', by: 'reaper' };
     case 'RetryScheduled':
       return { to: 'READY', by: 'scheduler' };
     case 'RunAborted':

@@ -11,15 +11,12 @@ export interface ReapDeps {
   batchSize: number;
 }
 
-/** HeartbeatMissed for every reaped attempt, TaskReady for the re-queued ones. */
+/** HeartbeatMissed (outcome FAILED: the scheduler retries or fails) for every reaped attempt. */
 export function reapedEvents(rows: readonly ReapedTaskRun[]): OutgoingEvent[] {
-  const events: OutgoingEvent[] = [];
-  for (const r of rows) {
-    const base = { runId: r.runId, taskId: r.taskId, taskRunId: r.id };
-    events.push({ type: 'HeartbeatMissed', data: { ...base, attempt: r.attempt, outcome: r.outcome } });
-    if (r.outcome === 'REQUEUED') events.push({ type: 'TaskReady', data: { ...base, queue: r.queue } });
-  }
-  return events;
+  return rows.map((r) => ({
+    type: 'HeartbeatMissed',
+    data: { runId: r.runId, taskId: r.taskId, taskRunId: r.id, attempt: r.attempt, outcome: 'FAILED' },
+  }));
 }
 
 /**
@@ -34,7 +31,7 @@ export async function reapOnce(deps: ReapDeps): Promise<number> {
       await publishWithRetry(reapedEvents(rows), deps);
       for (const r of rows) {
         deps.logger.warn(
-          { runId: r.runId, taskId: r.taskId, attempt: r.attempt, outcome: r.outcome },
+          { runId: r.runId, taskId: r.taskId, attempt: r.attempt, attemptsLeft: r.attemptsLeft },
           'heartbeat missed',
         );
       }

@@ -66,9 +66,16 @@ async function read(key: string): Promise<AnyEnvelope[]> {
 
 async function rows(runId: string) {
   return db.sql<
-    { id: string; status: string; worker_id: string | null; error: string | null; finished_at: Date | null }[]
+    {
+      id: string;
+      status: string;
+      retryable: boolean | null;
+      worker_id: string | null;
+      error: string | null;
+      finished_at: Date | null;
+    }[]
   >`
-    SELECT id, status, worker_id, error, finished_at FROM task_runs WHERE run_id = ${runId} ORDER BY id`;
+    SELECT id, status, retryable, worker_id, error, finished_at FROM task_runs WHERE run_id = ${runId} ORDER BY id`;
 }
 
 describe('reaper config', () => {
@@ -86,31 +93,31 @@ describe('reaper config', () => {
 });
 
 describe('reaping stalled attempts', () => {
-  it('re-queues a RUNNING row with an old heartbeat and publishes HeartbeatMissed and TaskReady', async () => {
+  it('fails a RUNNING attempt with an old heartbeat as retryable and publishes HeartbeatMissed', async () => {
     const { deps, names, bus } = setup();
     const runId = await insertRunning(1, { heartbeatAgeMs: 30_000 });
     const fresh = await insertRunning(1, { heartbeatAgeMs: 1000 });
     expect(await reapOnce(deps)).toBe(1);
     const [row] = await rows(runId);
     expect(row).toMatchObject({
-      status: 'READY',
-      worker_id: null,
+      status: 'FAILED',
+      retryable: true,
+      worker_id: 'w-dead',
       error: 'worker lost: no heartbeat for 10s (attempt 1)',
     });
+    expect(row?.finished_at).not.toBeNull();
     expect((await rows(fresh))[0]?.status).toBe('RUNNING');
     const results = await read(names.results);
     expect(results.map((e) => [e.type, e.data])).toEqual([
-      ['HeartbeatMissed', { runId, taskId: 't0', taskRunId: `${runId}:t0`, attempt: 1, outcome: 'REQUEUED' }],
+      ['HeartbeatMissed', { runId, taskId: 't0', taskRunId: `${runId}:t0`, attempt: 1, outcome: 'FAILED' }],
     ]);
-    const ready = await read(names.ready);
-    expect(ready.map((e) => [e.type, e.data])).toEqual([
-      ['TaskReady', { runId, taskId: 't0', taskRunId: `${runId}:t0`, queue: 'default' }],
-    ]);
+    // The retry, after the task's backoff, is the scheduler's: the reaper announces no TaskReady.
+    expect(await read(names.ready)).toEqual([]);
     expect(await reapOnce(deps)).toBe(0);
     await bus.close();
   });
 
-  it('fails the attempt with "worker lost" when no attempts are left', async () => {
+  it('fails the last attempt the same way', async () => {
     const { deps, names, bus } = setup();
     const runId = await insertRunning(1, { heartbeatAgeMs: 30_000, attempt: 3, maxAttempts: 3 });
     expect(await reapOnce(deps)).toBe(1);
@@ -130,7 +137,7 @@ describe('reaping stalled attempts', () => {
     const old = await insertRunning(1, { heartbeatAgeMs: null, startedAgeMs: 30_000 });
     const recent = await insertRunning(1, { heartbeatAgeMs: null, startedAgeMs: 1000 });
     expect(await reapOnce(deps)).toBe(1);
-    expect((await rows(old))[0]?.status).toBe('READY');
+    expect((await rows(old))[0]?.status).toBe('FAILED');
     expect((await rows(recent))[0]?.status).toBe('RUNNING');
     await bus.close();
   });
@@ -148,24 +155,21 @@ describe('reaping stalled attempts', () => {
     const missed = (await read(a.names.results)).filter((e) => e.type === 'HeartbeatMissed');
     expect(missed).toHaveLength(200);
     expect(new Set(missed.map((e) => (e.data as { taskRunId: string }).taskRunId)).size).toBe(200);
-    expect((await read(a.names.ready)).length).toBe(200);
-    expect((await rows(runId)).every((r) => r.status === 'READY')).toBe(true);
+    expect((await rows(runId)).every((r) => r.status === 'FAILED')).toBe(true);
     await a.bus.close();
     await b.bus.close();
   });
 });
 
 describe('attempt history', () => {
-  it('records a reaped attempt as LOST in task_attempts, once, with READY since now()', async () => {
+  it('records a reaped attempt as LOST in task_attempts, once', async () => {
     const { deps, bus } = setup();
     const runId = await insertRunning(1, { heartbeatAgeMs: 30_000, attempt: 2 });
     expect(await reapOnce(deps)).toBe(1);
+    expect(await reapOnce(deps)).toBe(0);
     const history = await db.sql<{ attempt: number; status: string; worker_id: string }[]>`
       SELECT attempt, status, worker_id FROM task_attempts WHERE task_run_id = ${`${runId}:t0`}`;
     expect(history).toEqual([{ attempt: 2, status: 'LOST', worker_id: 'w-dead' }]);
-    const [row] = await db.sql<{ ready_since_ms: number }[]>`
-      SELECT extract(epoch FROM now() - ready_at) * 1000 AS ready_since_ms FROM task_runs WHERE run_id = ${runId}`;
-    expect(Number(row?.ready_since_ms)).toBeLessThan(5000);
     await bus.close();
   });
 });

@@ -83,8 +83,8 @@ function kindSpecs(repo: ReconcileRepository, prefix: string): KindSpec[] {
       list: repo.listUnhandledFailures,
       claim: repo.claimUnhandledFailures,
       stream: results,
-      // retryable is what the worker decided; unknown (a reaper's "worker lost" with no attempt left,
-      // or a row written before 003) never retries.
+      // retryable is what the worker decided (the reaper's "worker lost": true); unknown (a row
+      // written before 003) never retries.
       event: (r) => ({
         type: 'TaskFailed',
         data: {

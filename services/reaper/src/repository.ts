@@ -6,11 +6,11 @@ export interface ReapedTaskRun {
   runId: string;
   taskId: string;
   attempt: number;
-  queue: string;
-  outcome: 'REQUEUED' | 'FAILED';
+  /** Attempts still allowed after this one (the scheduler retries it after its backoff when > 0). */
+  attemptsLeft: number;
 }
 
-/** The reaper's slice of writes: stalled RUNNING -> READY (attempts left) or FAILED ('worker lost'). */
+/** The reaper's slice of writes: stalled RUNNING -> FAILED ('worker lost', retryable). */
 export type ReaperRepository = ReturnType<typeof createReaperRepository>;
 
 /** Creates the reaper's repository over a pool. */
@@ -19,15 +19,17 @@ export function createReaperRepository(sql: Sql) {
     /**
      * One transaction: locks up to `limit` RUNNING task_runs whose heartbeat (or, never heartbeated,
      * start) is older than `timeoutMs` by the database clock, oldest first, FOR UPDATE SKIP LOCKED (so
-     * concurrent reapers take disjoint rows), then moves each to READY when attempts are left, else to
-     * FAILED, both with a 'worker lost' error (READY rows get ready_at = now(): "READY since"), and
-     * records the attempt as LOST in task_attempts in the same statement. The status guard in the
-     * UPDATE keeps an attempt from being handled twice. Returns the rows moved.
+     * concurrent reapers take disjoint rows), then fails each attempt with a retryable 'worker lost'
+     * error, and records it as LOST in task_attempts in the same statement. The attempt is a failed
+     * one like any other: on HeartbeatMissed the scheduler retries it after the task's backoff when
+     * attempts are left (a task that crashes its worker does not take the next one down at once),
+     * else fails the run. The status guard in the UPDATE keeps an attempt from being handled twice.
+     * Returns the rows failed.
      */
     async reapStaleTaskRuns(timeoutMs: number, limit: number): Promise<ReapedTaskRun[]> {
       const seconds = Math.round(timeoutMs / 100) / 10;
       const rows = await sql<
-        { id: string; run_id: string; task_id: string; attempt: number; queue: string; status: string }[]
+        { id: string; run_id: string; task_id: string; attempt: number; attempts_left: number }[]
       >`
         WITH stale AS (
           SELECT id, attempt, worker_id, started_at
@@ -40,14 +42,11 @@ export function createReaperRepository(sql: Sql) {
           FOR UPDATE SKIP LOCKED
         ), reaped AS (
           UPDATE task_runs t
-          SET status = CASE WHEN t.attempt < t.max_attempts THEN 'READY' ELSE 'FAILED' END,
-              worker_id = CASE WHEN t.attempt < t.max_attempts THEN NULL ELSE t.worker_id END,
-              ready_at = CASE WHEN t.attempt < t.max_attempts THEN now() END,
-              finished_at = CASE WHEN t.attempt < t.max_attempts THEN NULL ELSE now() END,
+          SET status = 'FAILED', finished_at = now(), retryable = true,
               error = 'worker lost: no heartbeat for ' || ${String(seconds)} || 's (attempt ' || t.attempt || ')'
           FROM stale
           WHERE t.id = stale.id AND t.attempt = stale.attempt AND t.status = 'RUNNING'
-          RETURNING t.id, t.run_id, t.task_id, t.attempt, t.queue, t.status, t.error,
+          RETURNING t.id, t.run_id, t.task_id, t.attempt, t.max_attempts, t.error,
                     stale.worker_id, stale.started_at
         ), history AS (
           -- The lost attempt's end, in the same statement (one round trip; the key makes it once).
@@ -55,14 +54,14 @@ export function createReaperRepository(sql: Sql) {
           SELECT id, attempt, 'LOST', worker_id, started_at, error FROM reaped
           ON CONFLICT DO NOTHING
         )
-        SELECT id, run_id, task_id, attempt, queue, status FROM reaped`;
+        SELECT id, run_id, task_id, attempt, greatest(max_attempts - attempt, 0)::int AS attempts_left
+        FROM reaped`;
       return rows.map((r) => ({
         id: r.id,
         runId: r.run_id,
         taskId: r.task_id,
         attempt: r.attempt,
-        queue: r.queue,
-        outcome: r.status === 'READY' ? 'REQUEUED' : 'FAILED',
+        attemptsLeft: r.attempts_left,
       }));
     },
   };

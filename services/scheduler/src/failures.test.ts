@@ -20,7 +20,6 @@ const report: FailureReport = {
   attempt: 1,
   retryable: true,
   error: 'reported',
-  exhausted: false,
   deliveries: 1,
 };
 const backoff = { initialMs: 1000, factor: 2, maxMs: 60_000 };
@@ -31,7 +30,6 @@ describe('decideFailure', () => {
     { name: 'retries with attempts left', r: {}, row: {}, kind: 'retry' },
     { name: 'fails when not retryable', r: { retryable: false }, row: {}, kind: 'fail' },
     { name: 'fails when attempts are exhausted', r: { attempt: 3 }, row: { attempt: 3 }, kind: 'fail' },
-    { name: 'fails when the reporter says exhausted', r: { exhausted: true }, row: {}, kind: 'fail' },
     { name: 'ignores another attempt', r: { attempt: 1 }, row: { attempt: 2 }, kind: 'stale' },
     { name: 'ignores a row that is not FAILED', r: {}, row: { status: 'READY' }, kind: 'stale' },
     { name: 'ignores a run that is over', r: {}, row: { runStatus: 'CANCELLED' }, kind: 'stale' },

@@ -5,7 +5,7 @@ import { pinnedKeys } from './propagation.js';
 import type { ReadyTaskRun, RetryRequest, RunEnding, TaskRunContext } from './repository.js';
 import type { HandlerDeps } from './types.js';
 
-/** A failed attempt as reported by a worker (TaskFailed) or the reaper (HeartbeatMissed FAILED). */
+/** A failed attempt as reported by a worker (TaskFailed) or the reaper (HeartbeatMissed FAILED: worker lost). */
 export interface FailureReport {
   taskRunId: string;
   attempt: number;
@@ -13,8 +13,6 @@ export interface FailureReport {
   retryable: boolean;
   /** The reported error; the row's own error (written by the reporter) wins when present. */
   error: string | null;
-  /** True when the reporter already decided that no attempt is left (the reaper). */
-  exhausted: boolean;
   /** Redis delivery count of the event. */
   deliveries: number;
 }
@@ -37,7 +35,7 @@ export function decideFailure(
 ): FailureDecision {
   if (row.attempt !== report.attempt || row.status !== 'FAILED' || row.runStatus !== 'RUNNING')
     return { kind: 'stale' };
-  if (!report.exhausted && backoff) {
+  if (backoff) {
     const decision = decideRetry({
       attempt: report.attempt,
       maxAttempts: row.maxAttempts,

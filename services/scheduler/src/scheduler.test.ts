@@ -355,20 +355,43 @@ describe('scheduler', () => {
     expect(await runRow(runId)).toMatchObject({ status: 'FAILED', error: 'task a failed: bad input' });
   });
 
-  it('fails the run on HeartbeatMissed FAILED and ignores REQUEUED', async () => {
-    const runId = await startRun(workflow('lost', [task('a', [], { retries: 1 }), task('b')]));
+  it('retries a lost attempt after its backoff on HeartbeatMissed FAILED, then fails the run when none is left', async () => {
+    const runId = await startRun(
+      workflow('lost', [
+        task('a', [], { retries: 1, backoff: { initialMs: 5000, factor: 2, maxMs: 60_000 } }),
+        task('b'),
+      ]),
+    );
     const base = { runId, taskId: 'a', taskRunId: `${runId}:a` };
-    await setTaskRun(db.sql, runId, 'a', 'READY', 1);
-    await publishTwice([{ type: 'HeartbeatMissed', data: { ...base, attempt: 1, outcome: 'REQUEUED' } }]);
+    await setTaskRun(db.sql, runId, 'a', 'FAILED', 1, 'worker lost: no heartbeat for 10s (attempt 1)');
+    await publishTwice([{ type: 'HeartbeatMissed', data: { ...base, attempt: 1, outcome: 'FAILED' } }]);
+    expect((await taskRuns(db.sql, runId)).get('a')).toMatchObject({ status: 'READY', attempt: 1 });
+    const [timing] = await db.sql<{ ahead: number }[]>`
+      SELECT EXTRACT(EPOCH FROM (ready_at - now())) * 1000 AS ahead FROM task_runs WHERE id = ${`${runId}:a`}`;
+    expect(Number(timing?.ahead)).toBeGreaterThan(1000);
+    const retries = (await readEvents(redis, names.ready, 'TaskReady')).filter(
+      (e) => e.data.taskRunId === `${runId}:a` && e.data.notBefore !== undefined,
+    );
+    expect(retries).toHaveLength(1);
     expect((await runRow(runId)).status).toBe('RUNNING');
-    await setTaskRun(db.sql, runId, 'a', 'FAILED', 2, 'worker lost (no heartbeat for 10000 ms)');
+
+    await setTaskRun(db.sql, runId, 'a', 'FAILED', 2, 'worker lost: no heartbeat for 10s (attempt 2)');
     await publishTwice([{ type: 'HeartbeatMissed', data: { ...base, attempt: 2, outcome: 'FAILED' } }]);
     expect(await runRow(runId)).toMatchObject({
       status: 'FAILED',
-      error: 'task a failed: worker lost (no heartbeat for 10000 ms)',
+      error: 'task a failed: worker lost: no heartbeat for 10s (attempt 2)',
     });
     expect((await taskRuns(db.sql, runId)).get('b')?.status).toBe('CANCELLED');
     expect(await lifecycle(runId)).toHaveLength(1);
+  });
+
+  it('ignores HeartbeatMissed REQUEUED (an older reaper already made the task READY)', async () => {
+    const runId = await startRun(workflow('requeued', [task('a', [], { retries: 1 })]));
+    await setTaskRun(db.sql, runId, 'a', 'READY', 1);
+    const data = { runId, taskId: 'a', taskRunId: `${runId}:a`, attempt: 1, outcome: 'REQUEUED' as const };
+    await publishTwice([{ type: 'HeartbeatMissed', data }]);
+    expect((await taskRuns(db.sql, runId)).get('a')).toMatchObject({ status: 'READY', attempt: 1 });
+    expect((await runRow(runId)).status).toBe('RUNNING');
   });
 
   it('cancels a run once, sweeping its tasks and aborting the running ones', async () => {

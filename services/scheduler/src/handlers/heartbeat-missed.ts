@@ -2,8 +2,10 @@ import { applyFailures } from '../failures.js';
 import type { BatchHandler } from '../types.js';
 
 /**
- * HeartbeatMissed: FAILED means the reaper wrote FAILED (`worker lost ...`) with no attempt left, so the
- * run fails as for an exhausted TaskFailed; REQUEUED needs nothing (the reaper published TaskReady).
+ * HeartbeatMissed FAILED: the reaper wrote the attempt FAILED (`worker lost ...`, retryable), so it is
+ * handled as a retryable TaskFailed: retried after the task's backoff when attempts are left, else
+ * the run fails. REQUEUED (written by reapers before they left retries to the scheduler: the task was
+ * already READY and announced) needs nothing.
  */
 export const handleHeartbeatMissed: BatchHandler<'HeartbeatMissed'> = (batch, deps) =>
   applyFailures(
@@ -12,9 +14,8 @@ export const handleHeartbeatMissed: BatchHandler<'HeartbeatMissed'> = (batch, de
       .map((d) => ({
         taskRunId: d.event.data.taskRunId,
         attempt: d.event.data.attempt,
-        retryable: false,
+        retryable: true,
         error: null,
-        exhausted: true,
         deliveries: d.deliveries,
       })),
     deps,

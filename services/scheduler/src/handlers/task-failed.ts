@@ -9,7 +9,6 @@ export const handleTaskFailed: BatchHandler<'TaskFailed'> = (batch, deps) =>
       attempt: d.event.data.attempt,
       retryable: d.event.data.retryable,
       error: d.event.data.error,
-      exhausted: false,
       deliveries: d.deliveries,
     })),
     deps,
