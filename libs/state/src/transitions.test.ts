@@ -32,6 +32,7 @@ const EXPECTED: Record<string, Actor[]> = {
   'QUEUED>CANCELLED': ['scheduler'],
   'BLOCKED>CANCELLED': ['scheduler'],
   'RUNNING>CANCELLED': ['scheduler'],
+  'FAILED>CANCELLED': ['scheduler'],
 };
 
 const FROM: (TaskState | null)[] = [null, ...TASK_STATES];
@@ -87,6 +88,7 @@ const EXPECTED_RESULTS: Record<string, TaskState> = {
   'QUEUED+RunAborted': 'CANCELLED',
   'BLOCKED+RunAborted': 'CANCELLED',
   'RUNNING+RunAborted': 'CANCELLED',
+  'FAILED+RunAborted': 'CANCELLED',
 };
 
 function label(event: TaskEvent): string {

@@ -45,7 +45,9 @@ export interface TaskTransition {
   readonly on: TransitionCause;
 }
 
-const CANCELLABLE = ['PENDING', 'READY', 'QUEUED', 'BLOCKED', 'RUNNING'] as const;
+// FAILED: an attempt that would be retried (retryable, attempts left) when the run ends first; the
+// retry will not come, and FAILED would say that no attempt was left.
+const CANCELLABLE = ['PENDING', 'READY', 'QUEUED', 'BLOCKED', 'RUNNING', 'FAILED'] as const;
 
 /**
  * The task run lifecycle as data: every allowed (from, to, writer, cause). Only the listed writer

@@ -50,7 +50,7 @@ describe('decideFailure', () => {
   it("words the run error with the row's error first", () => {
     expect(decideFailure({ ...report, retryable: false }, row, backoff, random)).toEqual({
       kind: 'fail',
-      ending: { runId: 'r', status: 'FAILED', error: 'task a failed: boom' },
+      ending: { runId: 'r', status: 'FAILED', error: 'task a failed: boom', cause: 'r:a' },
     });
     expect(
       decideFailure({ ...report, retryable: false }, { ...row, error: null }, backoff, random),

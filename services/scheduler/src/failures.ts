@@ -50,7 +50,12 @@ export function decideFailure(
   const error = row.error ?? report.error ?? 'unknown error';
   return {
     kind: 'fail',
-    ending: { runId: row.runId, status: 'FAILED', error: `task ${row.taskId} failed: ${error}` },
+    ending: {
+      runId: row.runId,
+      status: 'FAILED',
+      error: `task ${row.taskId} failed: ${error}`,
+      cause: row.id,
+    },
   };
 }
 

@@ -1,7 +1,11 @@
 import type { Sql, TransactionSql } from '@relay/db';
 import type { WorkflowDefinition } from '@relay/workflow';
 
-/** The states a run's sweep moves to CANCELLED. */
+/**
+ * The states a run's sweep moves to CANCELLED. Besides these, a FAILED attempt that would be retried
+ * (retryable, attempts left) but whose failure the run's end overtook: FAILED means "no attempt left",
+ * and its retry will not come.
+ */
 const NON_TERMINAL = ['PENDING', 'READY', 'QUEUED', 'BLOCKED', 'RUNNING'];
 
 /** A run as RunStarted needs it. */
@@ -113,6 +117,8 @@ export interface RunEnding {
   runId: string;
   status: 'FAILED' | 'CANCELLED';
   error: string | null;
+  /** The task run whose failure ends the run: it stays FAILED whatever attempts it had left. */
+  cause?: string;
 }
 
 /** Runs finished by a sweep and, per run, the task_runs that were RUNNING (their workers must abort). */
@@ -225,6 +231,7 @@ export function createSchedulerRepository(sql: Sql, options: SchedulerRepository
       status: r.status,
       error: r.error,
     }));
+    const causes = endings.flatMap((e) => (e.cause ? [e.cause] : []));
     // FOR UPDATE in the subquery: a row a worker moves to a terminal state concurrently is re-checked
     // against the status list after its lock is granted, and `old.status` is the state we cancelled from.
     const swept = await tx<{ id: string; run_id: string; previous_status: string }[]>`
@@ -233,7 +240,9 @@ export function createSchedulerRepository(sql: Sql, options: SchedulerRepository
       FROM (
         SELECT id, status FROM task_runs
         WHERE run_id = ANY(${ended.map((r) => r.id)}::text[])
-          AND status = ANY(${NON_TERMINAL}::text[])
+          AND (status = ANY(${NON_TERMINAL}::text[])
+               OR (status = 'FAILED' AND retryable IS TRUE AND attempt < max_attempts
+                   AND id <> ALL(${causes}::text[])))
         ORDER BY id
         FOR UPDATE
       ) AS old

@@ -412,6 +412,37 @@ describe('scheduler', () => {
     expect((await lifecycle(runId)).map((e) => e.data.status)).toEqual(['CANCELLED']);
   });
 
+  it("cancels a failed attempt whose retry the run's end overtook; the failure that ends a run stays FAILED", async () => {
+    const retryable = async (runId: string, taskId: string, attempt: number, error: string) => {
+      await setTaskRun(db.sql, runId, taskId, 'FAILED', attempt, error);
+      await db.sql`UPDATE task_runs SET retryable = true WHERE id = ${`${runId}:${taskId}`}`;
+    };
+    // A cancel handled before the worker's TaskFailed: the retry will never come.
+    const cancelled = await startRun(workflow('limbo', [task('a', [], { retries: 3 }), task('b')]));
+    await retryable(cancelled, 'a', 1, 'boom');
+    await setTaskRun(db.sql, cancelled, 'b', 'FAILED', 1, 'not retryable');
+    await publishTwice([{ type: 'RunCancelRequested', data: { runId: cancelled } }]);
+    expect(statuses(await taskRuns(db.sql, cancelled))).toEqual({ a: 'CANCELLED', b: 'FAILED' });
+
+    // A run failing for another task's last attempt while one waits for its retry decision.
+    const failed = await startRun(
+      workflow('limbo-fail', [task('a', [], { retries: 3 }), task('c', [], { retries: 1 })]),
+    );
+    await retryable(failed, 'a', 1, 'boom');
+    await retryable(failed, 'c', 2, 'last');
+    const data = {
+      runId: failed,
+      taskId: 'c',
+      taskRunId: `${failed}:c`,
+      attempt: 2,
+      error: 'last',
+      retryable: true,
+    };
+    await publishTwice([{ type: 'TaskFailed', data }]);
+    expect(await runRow(failed)).toMatchObject({ status: 'FAILED', error: 'task c failed: last' });
+    expect(statuses(await taskRuns(db.sql, failed))).toEqual({ a: 'CANCELLED', c: 'FAILED' });
+  });
+
   it('creates nothing for a run cancelled before it started and finishes it', async () => {
     const runId = await startRun(workflow('early-cancel', [task('a')]), { cancelRequested: true });
     expect((await taskRuns(db.sql, runId)).size).toBe(0);
