@@ -465,6 +465,18 @@ describe('parseWorkflow rejects, naming the path', () => {
       'must be a string (got the number 1)',
     ],
     [
+      'http with a body and the default method',
+      `${W}  a: { type: http, with: { url: "https://x", body: { n: 1 } } }\n`,
+      'tasks.a.with.body',
+      'a GET request cannot have a body (GET is the default method); set method to POST, PUT, PATCH or DELETE',
+    ],
+    [
+      'http with a templated body and HEAD',
+      `${W}  a: { type: http, with: { url: "https://x", method: HEAD, body: "\${{ input.b }}" } }\n`,
+      'tasks.a.with.body',
+      'a HEAD request cannot have a body; set method to POST, PUT, PATCH or DELETE',
+    ],
+    [
       'http with an unknown field',
       `${W}  a: { type: http, with: { url: "https://x", data: 1 } }\n`,
       'tasks.a.with.data',

@@ -112,6 +112,21 @@ export function checkBuiltinWith(type: string, value: unknown, base: DocPathSegm
   const schema = BUILTIN_WITH[type] as v.GenericSchema;
   const result = v.safeParse(schema, value ?? {});
   if (!result.success) return toRawIssues(result.issues, base);
+  if (type === 'http') {
+    const { method = 'GET', body } = value as { method?: string; body?: unknown };
+    if (body !== undefined && body !== null && (method === 'GET' || method === 'HEAD')) {
+      const dflt =
+        value !== null && typeof value === 'object' && 'method' in value
+          ? ''
+          : ' (GET is the default method)';
+      return [
+        {
+          path: [...base, 'body'],
+          message: `a ${method} request cannot have a body${dflt}; set method to POST, PUT, PATCH or DELETE`,
+        },
+      ];
+    }
+  }
   if (type === 'shell') {
     const command = (value as { command: string }).command;
     try {

@@ -292,6 +292,20 @@ describe('httpHandler: credentials in URLs', () => {
     });
   });
 
+  it.each([
+    [
+      undefined,
+      'with.body: a GET request cannot have a body (GET is the default method); set with.method to POST, PUT, PATCH or DELETE',
+    ],
+    ['HEAD', 'with.body: a HEAD request cannot have a body; set with.method to POST, PUT, PATCH or DELETE'],
+  ])('refuses a body with method %s for good', async (method, error) => {
+    expect(await attempt({ url: `${baseUrl}/json`, method, body: { n: 1 } })).toEqual({
+      ok: false,
+      error,
+      retryable: false,
+    });
+  });
+
   it('refuses an invalid header value for good, without showing it', async () => {
     expect(
       await attempt({ url: `${baseUrl}/json`, headers: { authorization: 'Bearer s3cret\nX-Injected: 1' } }),

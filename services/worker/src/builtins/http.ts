@@ -35,6 +35,9 @@ export function createHttpHandler(opts: HttpHandlerOptions): Handler {
     const headers = requestHeaders(w.headers);
     let body: string | undefined;
     if (w.body !== undefined && w.body !== null) {
+      // fetch refuses it on every attempt ("Request with GET/HEAD method cannot have body").
+      if (method === 'GET' || method === 'HEAD')
+        throw new NonRetryableError(bodyWithoutMethodMessage(method));
       if (typeof w.body === 'string') body = w.body;
       else {
         body = JSON.stringify(w.body);
@@ -70,6 +73,11 @@ export function createHttpHandler(opts: HttpHandlerOptions): Handler {
     }
     return parseJsonOrText(head.text);
   };
+}
+
+/** Why `with.body` cannot go with `method` (GET, the default, or HEAD); the workflow check says the same. */
+export function bodyWithoutMethodMessage(method: string): string {
+  return `with.body: a ${method} request cannot have a body${method === 'GET' ? ' (GET is the default method)' : ''}; set with.method to POST, PUT, PATCH or DELETE`;
 }
 
 /** The http handler with RELAY_MAX_OUTPUT_BYTES's default limit (1 MiB); the worker builds its own with the configured one. */

@@ -74,6 +74,21 @@ describe.runIf(process.platform === 'linux')('shell handler exec size limits (Li
     });
   });
 
+  it.each([
+    ['with.env.X', { command: 'echo "$X"', env: { X: 'a\u0000b' } }],
+    [
+      'the value of reference 0 of with.command (RELAY_REF_0)',
+      { command: 'echo "$RELAY_REF_0"', env: { RELAY_REF_0: 'a\u0000b' } },
+    ],
+    ['with.command', { command: 'echo a\u0000b' }],
+  ])('fails a NUL in %s for good, naming it', async (field, input) => {
+    expect(await attempt(input)).toEqual({
+      ok: false,
+      error: `${field} contains a NUL character (\\u0000), which a program argument or environment string cannot hold`,
+      retryable: false,
+    });
+  });
+
   it('turns spawn E2BIG (strings that fit one by one, over ARG_MAX in total) into a clear permanent error', async () => {
     // 80 x 100 KB = 8 MB: over the kernel's cap of 6 MiB, whatever the stack limit.
     const env = Object.fromEntries(Array.from({ length: 80 }, (_, i) => [`V${i}`, 'v'.repeat(100_000)]));

@@ -57,12 +57,26 @@ export function commandEnv(
 /** `204,812`: byte counts in messages about exec limits. */
 const formatBytes = (n: number) => n.toLocaleString('en-US');
 
+/** What an environment string of the shell is, in the workflow's terms. */
+function envField(name: string, extraNames: Set<string>): string {
+  if (name.startsWith(SHELL_REF_PREFIX))
+    return `the value of reference ${name.slice(SHELL_REF_PREFIX.length)} of with.command (${name})`;
+  return extraNames.has(name) ? `with.env.${name}` : `environment variable ${name}`;
+}
+
 /**
- * Fails for good when the command or one environment string is over {@link MAX_ARG_STRLEN}: exec
- * would fail the same way on every attempt, with a bare `spawn E2BIG`. Other systems have no
- * per-string limit, only the total one.
+ * Fails for good when the command or one environment string holds a NUL (no program argument or
+ * environment string can: spawn would throw Node's own ERR_INVALID_ARG_VALUE on every attempt) or is
+ * over {@link MAX_ARG_STRLEN}: exec would fail the same way on every attempt, with a bare
+ * `spawn E2BIG`. Other systems have no per-string limit, only the total one.
  */
-function checkArgStrlen(command: string, env: Record<string, string>, extraNames: Set<string>): void {
+function checkExecStrings(command: string, env: Record<string, string>, extraNames: Set<string>): void {
+  const nul =
+    'contains a NUL character (\\u0000), which a program argument or environment string cannot hold';
+  if (command.includes('\0')) throw new NonRetryableError(`with.command ${nul}`);
+  for (const [name, value] of Object.entries(env)) {
+    if (value.includes('\0')) throw new NonRetryableError(`${envField(name, extraNames)} ${nul}`);
+  }
   if (process.platform !== 'linux') return;
   const max = formatBytes(MAX_ARG_STRLEN - 1);
   const commandBytes = Buffer.byteLength(command, 'utf8');
@@ -74,13 +88,8 @@ function checkArgStrlen(command: string, env: Record<string, string>, extraNames
   for (const [name, value] of Object.entries(env)) {
     const bytes = Buffer.byteLength(`${name}=${value}`, 'utf8');
     if (bytes + 1 > MAX_ARG_STRLEN) {
-      const field = name.startsWith(SHELL_REF_PREFIX)
-        ? `the value of reference ${name.slice(SHELL_REF_PREFIX.length)} of with.command (${name})`
-        : extraNames.has(name)
-          ? `with.env.${name}`
-          : `environment variable ${name}`;
       throw new NonRetryableError(
-        `${field} is ${formatBytes(bytes)} bytes after templating, counting "${name}="; Linux passes at most ${max} bytes in one environment string: ${TOO_LARGE_HINT}`,
+        `${envField(name, extraNames)} is ${formatBytes(bytes)} bytes after templating, counting "${name}="; Linux passes at most ${max} bytes in one environment string: ${TOO_LARGE_HINT}`,
       );
     }
   }
@@ -136,7 +145,7 @@ export function createShellHandler(opts: ShellHandlerOptions): Handler {
       opts.env ?? process.env,
       (w.env ?? undefined) as Record<string, unknown> | undefined,
     );
-    checkArgStrlen(w.command, env, new Set(Object.keys(w.env ?? {})));
+    checkExecStrings(w.command, env, new Set(Object.keys(w.env ?? {})));
     ctx.signal.throwIfAborted();
     const child = spawnShell(w.command, env);
     const pid = child.pid;

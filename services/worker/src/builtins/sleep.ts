@@ -1,4 +1,4 @@
-import { parseDuration } from '@relay/workflow';
+import { MAX_DURATION_MS, parseDuration } from '@relay/workflow';
 import { NonRetryableError, TaskAbortedError } from '../errors.js';
 import type { Handler } from '../types.js';
 import { withObject } from './input.js';
@@ -22,8 +22,18 @@ export const sleepHandler: Handler = async (input, ctx) => {
   return null;
 };
 
-function durationMs(value: unknown): number {
-  if (typeof value === 'number' && Number.isInteger(value) && value >= 0) return value;
+/**
+ * A duration string, or (from a whole-value reference) a number of milliseconds: a whole number up to
+ * MAX_DURATION_MS, as a literal duration may be; setTimeout would run a longer one at once.
+ * @throws NonRetryableError naming with.duration otherwise.
+ */
+export function durationMs(value: unknown): number {
+  if (typeof value === 'number') {
+    if (Number.isInteger(value) && value >= 0 && value <= MAX_DURATION_MS) return value;
+    throw new NonRetryableError(
+      `with.duration: a number of milliseconds must be a whole number from 0 to ${MAX_DURATION_MS} (about 24.8 days), got ${value}`,
+    );
+  }
   const parsed = parseDuration(value);
   if (parsed.ok) return parsed.ms;
   throw new NonRetryableError(`with.duration: ${parsed.reason}`);
