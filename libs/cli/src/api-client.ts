@@ -1,5 +1,5 @@
 import { AnswerShapeError, type Check } from './answers.js';
-import { ApiError, CliError, UnexpectedAnswerError } from './errors.js';
+import { ApiError, CliError, UnexpectedAnswerError, UnreachableError } from './errors.js';
 
 /** Where the CLI finds the API and how it authenticates. */
 export interface ApiOptions {
@@ -57,7 +57,7 @@ export function createApiClient(options: ApiOptions) {
     } catch (err) {
       const reason =
         err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
-      throw new CliError(`cannot reach the Relay API at ${options.baseUrl}: ${reason}`);
+      throw new UnreachableError(`cannot reach the Relay API at ${options.baseUrl}: ${reason}`);
     }
     const text = await response.text();
     let json: unknown = null;

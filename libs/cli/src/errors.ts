@@ -29,3 +29,8 @@ export class UnexpectedAnswerError extends CliError {
     super(`unexpected answer from ${baseUrl} to ${method} ${path}: ${problem}`);
   }
 }
+
+/** No answer from the API at all: refused, reset, unresolvable, or timed out. */
+export class UnreachableError extends CliError {
+  override readonly name = 'UnreachableError';
+}

@@ -56,6 +56,26 @@ describe('YAML syntax', () => {
   });
 });
 
+describe('mapping keys', () => {
+  it('keeps a task id that YAML would read as a number or boolean as written', () => {
+    const text = `${W}  0x1a: {}\n  1e3: { needs: ["0x1a"] }\n  010: { needs: ["1e3"] }\n  '7': {}\n  true: {}\n`;
+    const result = parseWorkflow(text);
+    if (!result.ok) throw new Error(JSON.stringify(result.issues));
+    expect(Object.fromEntries(result.definition.tasks.map((t) => [t.id, t.needs]))).toEqual({
+      '0x1a': [],
+      '1e3': ['0x1a'],
+      '010': ['1e3'],
+      '7': [],
+      true: [],
+    });
+  });
+
+  it('tells apart keys that are the same number but not the same text', () => {
+    expect(parseWorkflow(`${W}  0: {}\n  00: {}\n`).ok).toBe(true);
+    expect(issuesOf(`${W}  1e3: {}\n  1e3: {}\n`)[0]?.message).toBe('YAML syntax error: duplicate key "1e3"');
+  });
+});
+
 describe('JSON format', () => {
   it('reports a JSON syntax error with its position when the engine gives one', () => {
     const [issue] = issuesOf('{\n  "id": "w",\n  "tasks": {,}\n}', 'json');

@@ -189,6 +189,23 @@ function yamlIssues(
 }
 
 /**
+ * Makes each plain mapping key that YAML's core schema reads as a number or boolean (`0x1a`, `1e3`,
+ * `010`, `true`) the text it was written as: an object key is a string anyway, and the task id a
+ * user wrote as `1e3:` must stay `1e3` (not `1000`) for `needs`, references and the API.
+ */
+function keepPlainKeysAsWritten(doc: ReturnType<typeof parseDocument>): void {
+  visit(doc, {
+    Map(_, map) {
+      for (const pair of map.items) {
+        const key = pair.key;
+        if (!isScalar(key) || key.type !== 'PLAIN' || key.source === undefined) continue;
+        if (typeof key.value === 'number' || typeof key.value === 'boolean') key.value = key.source;
+      }
+    },
+  });
+}
+
+/**
  * What yaml reports with `uniqueKeys: true` (a scalar key equal to an earlier one of the same
  * mapping, at the repeated key), found in O(keys) with a set per mapping.
  */
@@ -226,6 +243,7 @@ export function parseWorkflow(text: string, opts: ParseOptions = {}): ParseResul
   // yaml's duplicate-key check compares each key with every earlier one of its mapping (quadratic
   // in a 100,000-task mapping): off, and done by duplicateKeyErrors with a set per mapping.
   const doc = parseDocument(text, { prettyErrors: false, lineCounter: lines, uniqueKeys: false });
+  keepPlainKeysAsWritten(doc);
   const errors = [...doc.errors, ...duplicateKeyErrors(doc)].sort((a, b) => a.pos[0] - b.pos[0]);
   if (errors.length > 0) return { ok: false, issues: yamlIssues(errors, text, lines) };
   let value: unknown;

@@ -1,19 +1,23 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Check } from '../answers.js';
 import { type ApiClient, createApiClient } from '../api-client.js';
+import { ApiError, UnreachableError } from '../errors.js';
 import {
   applyWorkflows,
   listRuns,
   nextPollDelay,
+  OUTAGE_POLL_MS,
   POLL_MAX_MS,
   POLL_MIN_MS,
   type PollClock,
   showRun,
   startRun,
+  table,
+  WAIT_OUTAGE_MS,
 } from './api-commands.js';
 
 // The commands against a real HTTP server that answers what each test sets: Relay's error
@@ -97,6 +101,22 @@ describe('relay apply', () => {
     await expect(applyWorkflows(api(), [empty], () => {})).rejects.toThrow(
       `apply: no *.yaml, *.yml or *.json files in ${empty}`,
     );
+  });
+
+  it('skips a subdirectory named like a workflow file, reports an unreadable one and applies the rest', async () => {
+    const mixed = join(dir, 'mixed');
+    await mkdir(join(mixed, 'nested.yaml'), { recursive: true });
+    await writeFile(join(mixed, 'a.yaml'), 'id: a\ntasks: { t: {} }\n');
+    await symlink(join(mixed, 'nowhere.yaml'), join(mixed, 'b.yml'));
+    await writeFile(join(mixed, 'z.json'), '{"id": "z", "tasks": {"t": {}}}');
+    answer = { status: 201, body: JSON.stringify({ id: 'w', name: 'w', tasks: [] }) };
+    const { lines, print } = printed();
+    await expect(applyWorkflows(api(), [mixed], print)).rejects.toThrow('apply: 1 of 3 file(s) rejected');
+    expect(lines).toEqual([
+      `${join(mixed, 'a.yaml')}: applied workflow w (0 tasks)`,
+      expect.stringMatching(new RegExp(`^${join(mixed, 'b.yml')}: cannot read: ENOENT`)),
+      `${join(mixed, 'z.json')}: applied workflow w (0 tasks)`,
+    ]);
   });
 
   it('prints a whole-document error once, on the line naming the file', async () => {
@@ -192,6 +212,51 @@ describe('relay run --wait', () => {
     return { client, clock, sleeps };
   }
 
+  /** A client whose GET /runs/r1 fails with each of `failures` in turn, then answers SUCCESS. */
+  function flakyRun(failures: Error[]) {
+    const { client, clock, sleeps } = fakeRun(['SUCCESS'], [4]);
+    const get = client.get;
+    let calls = 0;
+    client.get = async (path, check) => {
+      const failure = failures[calls++];
+      if (failure) throw failure;
+      return get(path, check);
+    };
+    return { client, clock, sleeps };
+  }
+
+  it('keeps polling through an API that does not answer for a while (ingest restarting)', async () => {
+    const down = new UnreachableError('cannot reach the Relay API at http://x: connect ECONNREFUSED');
+    const proxy = new ApiError(503, 'unavailable', 'postgres unavailable');
+    const { client, clock, sleeps } = flakyRun([down, proxy, down]);
+    const { lines, print } = printed();
+    await expect(startRun(client, 'w', { wait: true, clock }, print)).resolves.toBe(0);
+    expect(sleeps).toEqual([OUTAGE_POLL_MS, OUTAGE_POLL_MS, OUTAGE_POLL_MS]);
+    expect(lines).toEqual([
+      'run r1 started (w)',
+      '  (cannot reach the Relay API at http://x: connect ECONNREFUSED; retrying for up to 5 min)',
+      '  (the API answers again)',
+      '  a: SUCCESS',
+      'run r1 SUCCESS',
+    ]);
+  });
+
+  it('gives up after WAIT_OUTAGE_MS without an answer, saying the run may still be running', async () => {
+    const down = new UnreachableError('cannot reach the Relay API at http://x: connect ECONNREFUSED');
+    const { client, clock } = flakyRun(
+      Array.from({ length: WAIT_OUTAGE_MS / OUTAGE_POLL_MS + 1 }, () => down),
+    );
+    await expect(startRun(client, 'w', { wait: true, clock }, () => {})).rejects.toThrow(
+      'run r1: no answer about it for 5 min (cannot reach the Relay API at http://x: connect ECONNREFUSED); it may still be running: relay status r1',
+    );
+  });
+
+  it('stops at once on an error that is an answer (404: the run is gone)', async () => {
+    const { client, clock, sleeps } = flakyRun([new ApiError(404, 'not_found', 'run r1 not found')]);
+    await expect(startRun(client, 'w', { wait: true, clock }, () => {})).rejects.toThrow('404 not_found');
+    expect(sleeps).toEqual([]);
+  });
+
   it('polls a quickly answered run every 250 ms and reports each change once', async () => {
     const { client, clock, sleeps } = fakeRun(['RUNNING', 'RUNNING', 'SUCCESS'], [4]);
     const { lines, print } = printed();
@@ -207,5 +272,15 @@ describe('relay run --wait', () => {
     );
     await expect(startRun(client, 'w', { wait: true, clock }, () => {})).resolves.toBe(1);
     expect(sleeps).toEqual([250, 1200, 5000, 600]);
+  });
+});
+
+describe('relay status table', () => {
+  it('lays out 200,000 rows (a spread of them would overflow the call stack)', () => {
+    const rows = Array.from({ length: 200_000 }, (_, i) => [`t${i}`, 'QUEUED']);
+    const lines = table(['TASK', 'STATUS'], rows);
+    expect(lines).toHaveLength(200_001);
+    expect(lines[0]).toBe('TASK     STATUS');
+    expect(lines[200_000]).toBe('t199999  QUEUED');
   });
 });

@@ -2,7 +2,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { AppliedWorkflow, IgnoredAnswer, RunDetail, RunList, StartedRun } from '../answers.js';
 import type { ApiClient } from '../api-client.js';
-import { ApiError, CliError } from '../errors.js';
+import { ApiError, CliError, UnreachableError } from '../errors.js';
 
 const FINISHED = new Set(['SUCCESS', 'FAILED', 'CANCELLED']);
 
@@ -23,6 +23,19 @@ export function nextPollDelay(lastRequestMs: number): number {
   return Math.min(POLL_MAX_MS, Math.max(POLL_MIN_MS, Math.round(POLL_DURATION_FACTOR * lastRequestMs)));
 }
 
+/**
+ * How long `relay run --wait` keeps polling through an API that does not answer (ingest restarting,
+ * a deploy, a 502/503/504 from a proxy) before it gives up on following the run.
+ */
+export const WAIT_OUTAGE_MS = 5 * 60_000;
+/** The delay between polls while the API does not answer. */
+export const OUTAGE_POLL_MS = 1_000;
+
+/** An error of one poll that says nothing about the run: the next poll may well succeed. */
+function isTransient(err: unknown): boolean {
+  return err instanceof UnreachableError || (err instanceof ApiError && [502, 503, 504].includes(err.status));
+}
+
 /** Time as `relay run --wait` reads and spends it; tests pass a fake one. */
 export interface PollClock {
   /** Milliseconds on a monotonic clock. */
@@ -36,8 +49,9 @@ const SYSTEM_CLOCK: PollClock = {
 };
 
 /**
- * Expands directories to their *.yaml / *.yml / *.json files (sorted); keeps files as given. A
- * directory with none is an error (a wrong path should not look like success).
+ * Expands directories to their *.yaml / *.yml / *.json files (sorted; a subdirectory so named is
+ * skipped, a broken link is kept and reported when read); keeps files as given. A directory with none
+ * is an error (a wrong path should not look like success).
  */
 export async function expandWorkflowFiles(paths: string[]): Promise<string[]> {
   const files: string[] = [];
@@ -46,7 +60,16 @@ export async function expandWorkflowFiles(paths: string[]): Promise<string[]> {
       throw new CliError(`apply: no such file or directory: ${path}`);
     });
     if (info.isDirectory()) {
-      const names = (await readdir(path)).filter((n) => /\.(ya?ml|json)$/i.test(n)).sort();
+      const candidates = (await readdir(path)).filter((n) => /\.(ya?ml|json)$/i.test(n)).sort();
+      const isDirectory = await Promise.all(
+        candidates.map((n) =>
+          stat(join(path, n)).then(
+            (s) => s.isDirectory(),
+            () => false,
+          ),
+        ),
+      );
+      const names = candidates.filter((_, i) => !isDirectory[i]);
       if (names.length === 0) throw new CliError(`apply: no *.yaml, *.yml or *.json files in ${path}`);
       files.push(...names.map((n) => join(path, n)));
     } else {
@@ -62,7 +85,14 @@ export async function applyWorkflows(api: ApiClient, paths: string[], print: (li
   const files = await expandWorkflowFiles(paths);
   let failed = 0;
   for (const file of files) {
-    const text = await readFile(file, 'utf8');
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (err) {
+      failed += 1;
+      print(`${file}: cannot read: ${(err as Error).message}`);
+      continue;
+    }
     const contentType = extname(file).toLowerCase() === '.json' ? 'application/json' : 'application/yaml';
     try {
       const result = await api.post('/workflows', { text, contentType }, AppliedWorkflow);
@@ -146,9 +176,30 @@ export async function startRun(
   if (!opts.wait) return 0;
   const clock = opts.clock ?? SYSTEM_CLOCK;
   const seen = new Map<string, string>();
+  let outageSince: number | undefined;
   for (;;) {
     const requestedAt = clock.now();
-    const detail = await api.get(`/runs/${encodeURIComponent(run.id)}`, RunDetail);
+    let detail: RunDetail;
+    try {
+      detail = await api.get(`/runs/${encodeURIComponent(run.id)}`, RunDetail);
+    } catch (err) {
+      if (!isTransient(err)) throw err;
+      const message = (err as Error).message;
+      if (outageSince === undefined) {
+        outageSince = requestedAt;
+        print(`  (${message}; retrying for up to ${WAIT_OUTAGE_MS / 60_000} min)`);
+      } else if (clock.now() - outageSince >= WAIT_OUTAGE_MS) {
+        throw new CliError(
+          `run ${run.id}: no answer about it for ${WAIT_OUTAGE_MS / 60_000} min (${message}); it may still be running: relay status ${run.id}`,
+        );
+      }
+      await clock.sleep(OUTAGE_POLL_MS);
+      continue;
+    }
+    if (outageSince !== undefined) {
+      print('  (the API answers again)');
+      outageSince = undefined;
+    }
     const delay = nextPollDelay(clock.now() - requestedAt);
     for (const task of detail.tasks) {
       if (seen.get(task.taskId) !== task.status) {
@@ -227,7 +278,13 @@ export async function decide(
 
 /** Left-aligned text table. */
 export function table(header: string[], rows: string[][]): string[] {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  // A loop, not Math.max(...rows): a spread of 100,000+ rows overflows the call stack.
+  const widths = header.map((h) => h.length);
+  for (const row of rows) {
+    row.forEach((cell, i) => {
+      if (i < widths.length && cell.length > widths[i]!) widths[i] = cell.length;
+    });
+  }
   const format = (cells: string[]) =>
     cells
       .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
