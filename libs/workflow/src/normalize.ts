@@ -41,9 +41,12 @@ export function normalizeWorkflow(doc: WorkflowDocument): {
     const backoff = mergeBackoff(task.backoff, defaults.backoff);
     if (backoff.maxMs < backoff.initialMs) {
       const path: DocPathSegment[] = task.backoff ? ['tasks', id, 'backoff'] : ['defaults', 'backoff'];
+      const maxWritten = task.backoff?.max !== undefined || defaults.backoff?.max !== undefined;
       issues.push({
         path,
-        message: `max (${backoff.maxMs}ms) must not be less than initial (${backoff.initialMs}ms)`,
+        message: maxWritten
+          ? `max (${backoff.maxMs}ms) must not be less than initial (${backoff.initialMs}ms)`
+          : `initial (${backoff.initialMs}ms) is over the default max (${backoff.maxMs}ms); set max as well`,
       });
     }
     return {

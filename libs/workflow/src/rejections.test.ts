@@ -258,7 +258,13 @@ describe('parseWorkflow rejects, naming the path', () => {
       'a default backoff max below its initial',
       'id: w\ndefaults: { backoff: { initial: 2m } }\ntasks:\n  a: {}\n',
       'defaults.backoff',
-      'max (60000ms) must not be less than initial (120000ms)',
+      'initial (120000ms) is over the default max (60000ms); set max as well',
+    ],
+    [
+      'a task backoff max below the default initial it merges with',
+      'id: w\ndefaults: { backoff: { initial: 10s } }\ntasks:\n  a: { backoff: { max: 5s } }\n',
+      'tasks.a.backoff',
+      'max (5000ms) must not be less than initial (10000ms)',
     ],
     // needs
     [

@@ -76,6 +76,8 @@ export type DecisionTarget =
   | {
       kind: 'found';
       runStatus: RunStatus;
+      /** A cancel of the run was requested (it ends CANCELLED whatever is decided now). */
+      cancelRequested: boolean;
       taskStatus: string | null;
       /** The task's recorded decision, if any. */
       decided: { decision: TaskDecision['decision']; by: string | null } | null;
@@ -345,13 +347,14 @@ export function createRepository(sql: Sql, options: { timeoutMs: number }): Repo
         const [row] = await sql<
           {
             runStatus: RunStatus;
+            cancelRequested: boolean;
             inDefinition: boolean;
             taskStatus: string | null;
             decision: TaskDecision['decision'] | null;
             decidedBy: string | null;
           }[]
         >`
-          SELECT r.status AS "runStatus",
+          SELECT r.status AS "runStatus", r.cancel_requested_at IS NOT NULL AS "cancelRequested",
                  coalesce(v.definition -> 'tasks' @> jsonb_build_array(jsonb_build_object('id', ${taskId}::text)), false)
                    OR tr.id IS NOT NULL AS "inDefinition",
                  tr.status AS "taskStatus", d.decision, d.decided_by AS "decidedBy"
@@ -365,12 +368,13 @@ export function createRepository(sql: Sql, options: { timeoutMs: number }): Repo
         return {
           kind: 'found',
           runStatus: row.runStatus,
+          cancelRequested: row.cancelRequested,
           taskStatus: row.taskStatus,
           decided: row.decision ? { decision: row.decision, by: row.decidedBy } : null,
         };
       }),
 
-    // Records the decision for a task BLOCKED in a RUNNING run. The first decision stands: the same one
+    // Records the decision for a task BLOCKED in a RUNNING run not being cancelled. The first decision stands: the same one
     // again matches the row (so the route re-announces it, in case its event was lost) and leaves it as it
     // was; the other one is refused, since the scheduler applies whichever event arrives first and the row
     // must say what was applied. The reaper's reconciler re-announces a recorded decision whose event was
@@ -382,6 +386,7 @@ export function createRepository(sql: Sql, options: { timeoutMs: number }): Repo
           SELECT tr.id, ${decision}, ${by ?? null}, ${reason ?? null}
           FROM task_runs tr JOIN runs r ON r.id = tr.run_id
           WHERE tr.run_id = ${runId} AND tr.task_id = ${taskId} AND tr.status = 'BLOCKED' AND r.status = 'RUNNING'
+            AND r.cancel_requested_at IS NULL
           ON CONFLICT (task_run_id) DO UPDATE SET decision = task_decisions.decision
             WHERE task_decisions.decision = EXCLUDED.decision
           RETURNING task_run_id`;

@@ -427,6 +427,24 @@ describe('approve and reject', () => {
     expect((await app.request(`/runs/${finished}/tasks/ship/approve`, { method: 'POST' })).status).toBe(409);
   });
 
+  it('409 while a cancel of the run is pending: the decision would be dropped', async () => {
+    const runId = await startRun({});
+    await insertTaskRun(h.sql, { runId, workflowId: 'shipping', taskId: 'ship', status: 'BLOCKED' });
+    expect((await app.request(`/runs/${runId}/cancel`, { method: 'POST' })).status).toBe(202);
+    for (const action of ['approve', 'reject']) {
+      const res = await app.request(
+        `/runs/${runId}/tasks/ship/${action}`,
+        jsonRequest('POST', { by: 'ana' }),
+      );
+      expect(res.status, action).toBe(409);
+      expect(await errorOf(res)).toMatchObject({
+        message: `run '${runId}' is being cancelled`,
+        details: { runStatus: 'RUNNING', cancelRequested: true },
+      });
+    }
+    expect(await h.sql`SELECT 1 FROM task_decisions WHERE task_run_id = ${`${runId}:ship`}`).toHaveLength(0);
+  });
+
   it('400 for a non-string by, naming it', async () => {
     const res = await app.request('/runs/x/tasks/y/approve', jsonRequest('POST', { by: 5 }));
     expect(res.status).toBe(400);

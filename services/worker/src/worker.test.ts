@@ -434,6 +434,28 @@ describe('claiming', () => {
     expect(probe.peak).toBe(1);
   });
 
+  it('warns about a handler that ignores its signal, not about a shell killed on its timeout', async () => {
+    const lines: { msg: string; taskId?: string }[] = [];
+    const captured = createLogger({
+      service: 'worker-test',
+      level: 'info',
+      destination: { write: (line: string) => lines.push(JSON.parse(line)) },
+    });
+    const probe = concurrencyProbe(1500);
+    const { bus } = await startTestWorker({ logger: captured, handlers: { stubborn: probe.handler } });
+    const pidFile = join(tmpdir(), `relay-pid-${randomUUID()}`);
+    const shellRun = await insertRun(db.sql, WF, { input: { pidFile }, queued: ['timeout'] });
+    await publishQueued(bus, WF, shellRun, ['timeout']);
+    const [stubbornRun] = await queueRuns(bus, 'stubborn', 1);
+    await waitStatus(`${shellRun}:timeout`, 'FAILED');
+    await waitStatus(`${stubbornRun}:stubborn`, 'FAILED');
+    await waitFor(async () => probe.running === 0, { message: 'the stubborn handler to return' });
+    const ignored = lines.filter((l) => l.msg.startsWith('handler ignored its abort signal'));
+    expect(ignored.map((l) => l.taskId)).toEqual(['stubborn']);
+    await waitFor(() => lines.some((l) => l.msg.startsWith('handler returned after its attempt ended')));
+    rmSync(pidFile, { force: true });
+  });
+
   it('resolves every stop() call only once the worker has stopped', async () => {
     // Not startTestWorker's: its stop() wrapper returns at once on a second call.
     const prefix = uniquePrefix('worker');

@@ -92,6 +92,9 @@ interface Held {
   done: Promise<void>;
 }
 
+/** How long after its attempt ended a handler may take to settle before the worker warns that it ignored its signal. */
+const OUTLIVE_WARN_MS = 1000;
+
 /** Creates a worker (not started). */
 export function createWorker(opts: WorkerOptions = {}): Worker {
   checkOptions(opts);
@@ -224,12 +227,15 @@ export function createWorker(opts: WorkerOptions = {}): Worker {
         // a timed-out or cancelled one ignores its signal and runs on.
         let handlerSettled = false;
         let outliving = false;
+        let warning: NodeJS.Timeout | undefined;
+        let warned = false;
         const onSettled = () => {
           handlerSettled = true;
           releaseSlot();
           if (!outliving) return;
           outlived -= 1;
-          logOf(h).info('handler returned after its attempt ended; its slot is free again');
+          clearTimeout(warning);
+          if (warned) logOf(h).info('handler returned after its attempt ended; its slot is free again');
           consumer?.wake();
         };
         const started = performance.now();
@@ -262,10 +268,17 @@ export function createWorker(opts: WorkerOptions = {}): Worker {
         if (!handlerSettled) {
           outliving = true;
           outlived += 1;
-          logOf(h).warn(
-            { error: result.ok ? undefined : result.error },
-            'handler ignored its abort signal and still runs: it keeps its concurrency slot until it returns',
-          );
+          // A handler that honours its signal settles within moments (the shell's process group is
+          // killed, then its pipes close): only one still running after OUTLIVE_WARN_MS ignored it.
+          const error = result.ok ? undefined : result.error;
+          warning = setTimeout(() => {
+            warned = true;
+            logOf(h).warn(
+              { error, afterMs: OUTLIVE_WARN_MS },
+              'handler ignored its abort signal and still runs: it keeps its concurrency slot until it returns',
+            );
+          }, OUTLIVE_WARN_MS);
+          warning.unref();
         }
       }
     }

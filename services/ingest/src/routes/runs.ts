@@ -194,7 +194,7 @@ export function runRoutes({ repo, bus, config, logger }: AppDeps): Hono {
   }
 
   // 404 for an unknown run or a task outside the run's pinned definition; 409 unless the run is RUNNING
-  // and the task BLOCKED (naming the decision that moved it on, if any), or when the task already has the
+  // with no cancel requested (a decision then would be dropped) and the task BLOCKED (naming the decision that moved it on, if any), or when the task already has the
   // other decision. The scheduler re-checks run and task when it applies the decision.
   async function requireBlocked({ runId, taskId, decision }: TaskDecision): Promise<void> {
     const target = await repo.findDecisionTarget(runId, taskId);
@@ -204,6 +204,12 @@ export function runRoutes({ repo, bus, config, logger }: AppDeps): Hono {
     if (target.runStatus !== 'RUNNING') {
       throw new ConflictError(`run '${runId}' is ${target.runStatus}, not RUNNING`, {
         runStatus: target.runStatus,
+      });
+    }
+    if (target.cancelRequested) {
+      throw new ConflictError(`run '${runId}' is being cancelled`, {
+        runStatus: target.runStatus,
+        cancelRequested: true,
       });
     }
     if (target.taskStatus !== 'BLOCKED') {
