@@ -1,5 +1,10 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { waitFor } from '@relay/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { isAlive } from '../../services/worker/test/fixtures.js';
 import { type Fleet, startFleet } from './fleet.js';
 import { findViolations } from './invariants.js';
 
@@ -44,4 +49,31 @@ tasks:
   expect(work.attempt).toBe(2);
   expect(Date.now() - killedAt).toBeLessThan(20_000);
   expect(await findViolations(fleet.sql, fleet.redis, fleet.prefix, runId)).toEqual([]);
+});
+
+it('takes down the processes of a shell task with the worker killed by SIGKILL', async () => {
+  // Its own queue and worker: the task cannot land on the first test's worker.
+  await fleet.applyYaml(`
+id: orphans
+tasks:
+  bg:
+    type: shell
+    queue: orphans
+    with: { command: 'sleep 60 & echo $! > "$PIDFILE"; wait', env: { PIDFILE: "\${{ input.pidFile }}" } }
+`);
+  const worker = await fleet.spawn('worker', 'worker-orphans', { RELAY_WORKER_QUEUES: 'orphans' });
+  const pidFile = join(tmpdir(), `relay-orphan-${randomUUID()}`);
+  try {
+    await fleet.startRun('orphans', { pidFile });
+    const pid = await waitFor(() => (existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8')) : 0), {
+      message: 'the shell task to start its background sleep',
+    });
+    expect(isAlive(pid)).toBe(true);
+    worker.kill('SIGKILL');
+    await worker.exited;
+    // No worker is left to kill it: the group's guard sees the worker's pipe close and does.
+    await waitFor(() => !isAlive(pid), { timeoutMs: 5000, message: `sleep ${pid} to die with its worker` });
+  } finally {
+    rmSync(pidFile, { force: true });
+  }
 });

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { SHELL_REF_PREFIX } from '@relay/template';
 import { NonRetryableError, ShellCommandError, TaskAbortedError } from '../errors.js';
 import type { Handler, TaskContext } from '../types.js';
@@ -116,6 +116,25 @@ function spawnShell(command: string, env: Record<string, string>) {
   }
 }
 
+/**
+ * Starts the guard of a command's process group: a `/bin/sh` that blocks reading fd 3, a pipe whose
+ * only writer is this worker, and SIGKILLs the group once it reads end-of-file. When the worker dies,
+ * even by SIGKILL (the OOM killer, a forced pod deletion), the kernel closes its end of the pipe, and
+ * the command and everything it started stop too, instead of running on unowned beside the attempt
+ * that replaces it. The guard is the worker's child, outside the group, so a command's `wait` does not
+ * wait for it; on a normal end the worker kills it first. One that cannot start leaves the command
+ * unguarded, as before.
+ */
+function guardGroup(pgid: number): ChildProcess {
+  // pgid is a number: nothing of the task reaches this command line.
+  const guard = spawn('/bin/sh', ['-c', `read -r _ <&3; kill -9 -${pgid} 2>/dev/null`], {
+    stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
+    env: {},
+  });
+  guard.on('error', () => {});
+  return guard;
+}
+
 /** Kills a whole process group; a group already gone is fine. */
 function killGroup(pid: number): void {
   try {
@@ -153,6 +172,7 @@ export function createShellHandler(opts: ShellHandlerOptions): Handler {
       const err = await new Promise<Error>((resolve) => child.once('error', resolve));
       throw new ShellCommandError(`could not start /bin/sh: ${err.message}`, null, '');
     }
+    const guard = guardGroup(pid);
     opts.onSpawn?.(pid, ctx);
 
     const stdout: Buffer[] = [];
@@ -178,7 +198,10 @@ export function createShellHandler(opts: ShellHandlerOptions): Handler {
 
     const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => {
       // 'exit' first: kill what the shell left behind (it may hold stdout open), then wait for the pipes.
-      child.once('exit', () => killGroup(pid));
+      child.once('exit', () => {
+        guard.kill('SIGKILL');
+        killGroup(pid);
+      });
       child.once('close', (c, s) => resolve([c, s]));
     });
     ctx.signal.removeEventListener('abort', onAbort);
