@@ -1,7 +1,8 @@
+import { MAX_JSON_DEPTH } from '@relay/workflow';
 import { describe, expect, it } from 'vitest';
 import { attemptContext } from '../test/fixtures.js';
 import { NonRetryableError } from './errors.js';
-import { Cancellation, errorText, runAttempt } from './execute.js';
+import { Cancellation, errorText, nestsDeeperThan, runAttempt, serializeOutput } from './execute.js';
 import type { Handler } from './types.js';
 
 const ctx = attemptContext;
@@ -143,5 +144,42 @@ describe('errorText', () => {
         throw { code: 'E_DECLINED' };
       }),
     ).toEqual({ ok: false, error: '{"code":"E_DECLINED"}', retryable: true });
+  });
+});
+
+describe('serializeOutput', () => {
+  /** `depth` arrays, one inside the other, around `inner`. */
+  const nested = (depth: number, inner: unknown = 1): unknown => {
+    let value = inner;
+    for (let i = 0; i < depth; i += 1) value = [value];
+    return value;
+  };
+  const TOO_DEEP = {
+    ok: false,
+    error: `output nests deeper than ${MAX_JSON_DEPTH} levels of lists and mappings`,
+    retryable: false,
+  };
+
+  it('stores an output nesting up to MAX_JSON_DEPTH levels', () => {
+    expect(serializeOutput(nested(MAX_JSON_DEPTH), 1_000_000)).toMatchObject({ ok: true });
+    expect(serializeOutput({ a: nested(MAX_JSON_DEPTH - 1) }, 1_000_000)).toMatchObject({ ok: true });
+  });
+
+  it.each([MAX_JSON_DEPTH + 1, 1000, 100_000])('fails an output nesting %d levels for good', (depth) => {
+    expect(serializeOutput(nested(depth), 10_000_000)).toEqual(TOO_DEEP);
+  });
+
+  it('says circular, not too deep, of a circular output', () => {
+    const loop: Record<string, unknown> = {};
+    loop.self = loop;
+    expect(serializeOutput(loop, 1000)).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/^output is not JSON-serializable: Converting circular structure/),
+    });
+  });
+
+  it('walks a wide output without trouble', () => {
+    expect(nestsDeeperThan({ list: Array.from({ length: 200_000 }, (_, i) => ({ i })) }, 3)).toBe(false);
+    expect(nestsDeeperThan({ list: [{ i: [1] }] }, 3)).toBe(true);
   });
 });

@@ -1,4 +1,5 @@
 import type { JsonValue } from '@relay/template';
+import { MAX_JSON_DEPTH } from '@relay/workflow';
 import { NonRetryableError, TaskAbortedError, TaskTimeoutError, WorkerError } from './errors.js';
 import type { AnyHandler, AttemptResult, TaskContext } from './types.js';
 
@@ -71,12 +72,40 @@ export function isNonRetryable(err: unknown): boolean {
   return err instanceof NonRetryableError || (err instanceof Error && err.name === 'NonRetryableError');
 }
 
-/** The JSON text stored for an output, or why it cannot be stored (fails the attempt for good). */
+/**
+ * Whether `value` nests more than `maxDepth` arrays and objects. Iterative, so any depth is safe; it
+ * visits containers only (a flat array of a million numbers is one step per element, no allocation).
+ */
+export function nestsDeeperThan(value: unknown, maxDepth: number): boolean {
+  const stack: { value: object; depth: number }[] = [];
+  if (typeof value === 'object' && value !== null) stack.push({ value, depth: 1 });
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    if (item.depth > maxDepth) return true;
+    const children = Array.isArray(item.value) ? item.value : Object.values(item.value);
+    for (const child of children) {
+      if (typeof child === 'object' && child !== null) stack.push({ value: child, depth: item.depth + 1 });
+    }
+  }
+  return false;
+}
+
+/**
+ * The JSON text stored for an output, or why it cannot be stored (fails the attempt for good): it must
+ * serialize, fit RELAY_MAX_OUTPUT_BYTES, and nest at most MAX_JSON_DEPTH levels, as every JSON value
+ * Relay stores (a dependent task's input takes it in whole, and JSON.stringify overflows the stack
+ * some thousands of levels down).
+ */
 export function serializeOutput(output: unknown, maxBytes: number): AttemptResult {
+  const tooDeep: AttemptResult = {
+    ok: false,
+    error: `output nests deeper than ${MAX_JSON_DEPTH} levels of lists and mappings`,
+    retryable: false,
+  };
   let text: string | undefined;
   try {
     text = JSON.stringify(output === undefined ? null : output);
   } catch (err) {
+    if (err instanceof RangeError) return tooDeep;
     return {
       ok: false,
       error: `output is not JSON-serializable: ${(err as Error).message}`,
@@ -84,6 +113,8 @@ export function serializeOutput(output: unknown, maxBytes: number): AttemptResul
     };
   }
   if (text === undefined) return { ok: false, error: 'output is not JSON-serializable', retryable: false };
+  // After stringify: a circular value is reported as such, not as too deep.
+  if (nestsDeeperThan(output, MAX_JSON_DEPTH)) return tooDeep;
   const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes > maxBytes) {
     return {
