@@ -47,6 +47,16 @@ describe('startHealthServer', () => {
     expect(calls).toBe(2);
   });
 
+  it('answers /readyz with 503 draining once drain() was called, while /healthz stays 200', async () => {
+    const base = await start({ db: async () => {} });
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    server?.drain();
+    const res = await fetch(`${base}/readyz`);
+    expect(res.status).toBe(503);
+    expect(await res.json()).toEqual({ status: 'draining' });
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+  });
+
   it('answers /readyz with 503 naming each failing check and its message', async () => {
     const base = await start({
       db: async () => {},

@@ -27,6 +27,11 @@ export interface HealthServerOptions {
 export interface HealthServer {
   /** The port actually bound. */
   readonly port: number;
+  /**
+   * Marks the service as stopping: from now on GET /readyz answers 503 `{status: 'draining'}` (the
+   * service no longer takes work), while /healthz and /metrics go on until close().
+   */
+  drain(): void;
   /** Stops accepting connections, drops idle keep-alive ones, and resolves once closed. */
   close(): Promise<void>;
 }
@@ -64,7 +69,8 @@ const ROUTES = new Set(['/healthz', '/readyz', '/metrics']);
 
 /**
  * Starts a node:http server with GET /healthz (200 `{status:'ok'}` while the process runs), GET /readyz
- * (200 `{status:'ok'}` when every check passes in time, else 503 `{status:'unavailable', failed:{name: message}}`)
+ * (200 `{status:'ok'}` when every check passes in time, else 503 `{status:'unavailable', failed:{name: message}}`;
+ * 503 `{status:'draining'}` once drain() was called)
  * and GET /metrics (Prometheus text). Other methods on these paths get 405, other paths 404.
  * Resolves once listening; rejects when the port cannot be bound.
  */
@@ -72,6 +78,7 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
   const { logger, registry, checks } = options;
   const checkTimeoutMs = options.checkTimeoutMs ?? 2000;
   let wasReady: boolean | undefined;
+  let draining = false;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
@@ -87,6 +94,7 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
       res.end(text);
       return;
     }
+    if (draining) return sendJson(res, 503, { status: 'draining' });
     const report = await runChecks(checks, checkTimeoutMs);
     // Probes come every few seconds: log transitions only, not every failed probe.
     if (report.ready !== wasReady) {
@@ -120,6 +128,10 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
 
   return {
     port,
+    drain: () => {
+      if (!draining) logger.info('draining: not ready');
+      draining = true;
+    },
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));

@@ -104,6 +104,7 @@ export async function startDispatcher(
   return {
     healthPort: health.port,
     async stop() {
+      health.drain();
       await consumer.stop();
       await poller.stop();
       await bus.close();

@@ -177,6 +177,7 @@ export async function startReaper(config: ReaperConfig, deps: ReaperDeps = {}): 
     reconcileNow: sweep,
     pruneNow: prune,
     async stop() {
+      health.drain();
       clearInterval(timer);
       clearInterval(reconcileTimer);
       for (const t of retentionTimers) clearTimeout(t);

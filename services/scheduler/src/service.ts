@@ -96,6 +96,7 @@ export async function startScheduler(
   return {
     healthPort: health.port,
     async stop() {
+      health.drain();
       await cron.stop();
       await consumer.stop();
       await bus.close();

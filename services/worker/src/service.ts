@@ -78,6 +78,7 @@ export async function startWorker(
     healthPort: health.port,
     worker,
     async stop() {
+      health.drain();
       await worker.stop();
       await health.close();
       if (!deps.redis) await closeRedis(redis);

@@ -586,6 +586,31 @@ describe('options', () => {
     await service.stop();
   });
 
+  it('answers /readyz 503 draining while the stock service drains its running tasks', async () => {
+    const prefix = uniquePrefix('worker');
+    prefixes.push(prefix);
+    const config = loadWorkerConfig({
+      RELAY_PREFIX: prefix,
+      REDIS_URL: DEFAULT_TEST_REDIS_URL,
+      RELAY_WORKER_GRACE_MS: '500',
+      HEALTH_PORT: '0',
+    });
+    const service = await startWorker(config, { logger, sql: db.sql, redis });
+    const readyz = `http://127.0.0.1:${service.healthPort}/readyz`;
+    expect((await fetch(readyz)).status).toBe(200);
+    const bus = createBus({ redis, redisUrl: DEFAULT_TEST_REDIS_URL, prefix, source: 'dispatcher', logger });
+    cleanups.push(() => bus.close());
+    const runId = await insertRun(db.sql, WF, { queued: ['long'] });
+    await db.sql`UPDATE task_runs SET max_attempts = 2 WHERE id = ${`${runId}:long`}`;
+    await publishQueued(bus, WF, runId, ['long']);
+    await waitStatus(`${runId}:long`, 'RUNNING');
+    const stopped = service.stop();
+    const res = await fetch(readyz);
+    expect(res.status).toBe(503);
+    expect(await res.json()).toEqual({ status: 'draining' });
+    await stopped;
+  });
+
   it('checks a given heartbeat interval against RELAY_HEARTBEAT_TIMEOUT_MS', () => {
     expect(() => createWorker({ env: {}, logger, heartbeatIntervalMs: 60_000 })).toThrow(
       /RELAY_HEARTBEAT_TIMEOUT_MS: expected more than RELAY_HEARTBEAT_INTERVAL_MS \(60000\)/,
