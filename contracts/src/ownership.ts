@@ -71,7 +71,15 @@ export const COLUMN_WRITERS: Readonly<Record<string, readonly ColumnWrite[]>> = 
     { service: 'scheduler', when: 'set on RunStarted, -1 per task success (guarded by propagated_at)' },
   ],
   'runs.cancel_requested_at': [{ service: 'ingest', when: 'POST /runs/:id/cancel' }],
-  'runs.error': [{ service: 'scheduler', when: 'when the run fails' }],
+  'runs.cancel_reason': [
+    { service: 'ingest', when: 'POST /runs/:id/cancel with a reason (the first one given is kept)' },
+  ],
+  'runs.error': [
+    {
+      service: 'scheduler',
+      when: 'when the run fails, or is cancelled with a reason ("cancelled: <reason>")',
+    },
+  ],
 
   'task_runs.id': [{ service: 'scheduler', when: SCHEDULER_CREATE }],
   'task_runs.run_id': [{ service: 'scheduler', when: SCHEDULER_CREATE }],

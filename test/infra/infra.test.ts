@@ -61,7 +61,8 @@ const COLUMNS_002: Record<string, number> = {
  */
 const COLUMNS_CURRENT: Record<string, number> = {
   ...COLUMNS_002,
-  runs: 11,
+  // 003's reconciled_at, 013's cancel_reason (the reason given with POST /runs/:id/cancel).
+  runs: 12,
   task_runs: 23,
   task_attempts: 7,
   events: 5,

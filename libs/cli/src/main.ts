@@ -22,7 +22,7 @@ workflows and runs (talk to RELAY_URL, default http://localhost:8080, with RELAY
   runs [--workflow ID] [--status S] [--limit N]    recent runs, newest first
   approve RUN TASK [--by NAME]                     approve a task waiting for approval
   reject RUN TASK [--by NAME] [--reason TEXT]      reject it (the run fails)
-  cancel RUN                                       cancel a run
+  cancel RUN [--reason TEXT]                       cancel a run (the reason becomes its error)
 `;
 
 /** Most positional arguments after each command (apply takes any number). */
@@ -125,7 +125,7 @@ async function main(argv: string[]): Promise<number> {
       );
       return 0;
     case 'cancel':
-      await decide(api(), 'cancel', { run: args[0] }, print);
+      await decide(api(), 'cancel', { run: args[0], reason: values.reason }, print);
       return 0;
     default:
       throw new CliError(`unknown command "${command}"\n\n${USAGE}`);

@@ -114,7 +114,7 @@ export interface Repository {
     after?: RunPosition;
   }): Promise<(RunListItem & { position: RunPosition })[]>;
   findRun(id: string): Promise<{ run: RunRecord; tasks: TaskRunRecord[] } | null>;
-  requestCancel(runId: string): Promise<CancelOutcome>;
+  requestCancel(runId: string, reason?: string): Promise<CancelOutcome>;
   findDecisionTarget(runId: string, taskId: string): Promise<DecisionTarget>;
   recordDecision(decision: TaskDecision): Promise<DecisionOutcome>;
 }
@@ -316,15 +316,17 @@ export function createRepository(sql: Sql, options: { timeoutMs: number }): Repo
         }),
       ),
 
-    // One statement: sets cancel_requested_at (first request wins the timestamp) only while the run is
-    // RUNNING; reports whether the run exists and its status otherwise. Repeating it changes nothing.
-    requestCancel: (runId) =>
+    // One statement: sets cancel_requested_at (first request wins the timestamp) and cancel_reason (the
+    // first reason given) only while the run is RUNNING; reports whether the run exists and its status
+    // otherwise. Repeating it changes nothing.
+    requestCancel: (runId, reason) =>
       bounded(async () => {
         const [row] = await sql<{ status: RunStatus; workflowId: string; marked: boolean }[]>`
           WITH target AS (
             SELECT id, status, workflow_id FROM runs WHERE id = ${runId}
           ), marked AS (
-            UPDATE runs SET cancel_requested_at = coalesce(runs.cancel_requested_at, now())
+            UPDATE runs SET cancel_requested_at = coalesce(runs.cancel_requested_at, now()),
+                            cancel_reason = coalesce(runs.cancel_reason, ${reason ?? null}::text)
             FROM target WHERE runs.id = target.id AND runs.status = 'RUNNING'
             RETURNING runs.id
           )

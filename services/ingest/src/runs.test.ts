@@ -274,6 +274,20 @@ describe('POST /runs/:id/cancel', () => {
     expect(events.at(-1)).toMatchObject({ type: 'RunCancelRequested', data: { runId } });
   });
 
+  it('keeps the first reason given with the run', async () => {
+    const runId = await startRun({});
+    const cancel = (body: object) => app.request(`/runs/${runId}/cancel`, jsonRequest('POST', body));
+    expect((await cancel({})).status).toBe(202);
+    expect((await cancel({ reason: 'wrong input' })).status).toBe(202);
+    expect((await cancel({ reason: 'changed my mind' })).status).toBe(202);
+    const [run] = await h.sql`SELECT cancel_reason FROM runs WHERE id = ${runId}`;
+    expect(run?.cancel_reason).toBe('wrong input');
+    expect((await h.readRunsStream()).at(-1)).toMatchObject({
+      type: 'RunCancelRequested',
+      data: { runId, reason: 'changed my mind' },
+    });
+  });
+
   it('409 when the run has finished, 404 when unknown', async () => {
     const runId = await startRun({});
     await h.sql`UPDATE runs SET status = 'FAILED', finished_at = now() WHERE id = ${runId}`;

@@ -214,7 +214,8 @@ export function createSchedulerRepository(sql: Sql, options: SchedulerRepository
       UPDATE runs r
       SET status = e.status,
           finished_at = now(),
-          error = NULLIF(e.error, ''),
+          error = coalesce(NULLIF(e.error, ''),
+                           CASE WHEN e.status = 'CANCELLED' THEN 'cancelled: ' || r.cancel_reason END),
           cancel_requested_at = CASE WHEN e.status = 'CANCELLED' THEN coalesce(r.cancel_requested_at, now())
                                      ELSE r.cancel_requested_at END
       FROM unnest(

@@ -443,6 +443,17 @@ describe('scheduler', () => {
     expect(statuses(await taskRuns(db.sql, failed))).toEqual({ a: 'CANCELLED', c: 'FAILED' });
   });
 
+  it("words a cancelled run's error from the reason kept with it, also when the event lost it", async () => {
+    const runId = await startRun(workflow('cancel-reason', [task('a')]));
+    await db.sql`UPDATE runs SET cancel_requested_at = now(), cancel_reason = 'wrong input' WHERE id = ${runId}`;
+    // As the reconciler re-announces a lost request: no reason in the event.
+    await publishTwice([{ type: 'RunCancelRequested', data: { runId } }]);
+    expect(await runRow(runId)).toMatchObject({ status: 'CANCELLED', error: 'cancelled: wrong input' });
+    expect((await lifecycle(runId)).map((e) => e.data)).toEqual([
+      expect.objectContaining({ status: 'CANCELLED', error: 'cancelled: wrong input' }),
+    ]);
+  });
+
   it('creates nothing for a run cancelled before it started and finishes it', async () => {
     const runId = await startRun(workflow('early-cancel', [task('a')]), { cancelRequested: true });
     expect((await taskRuns(db.sql, runId)).size).toBe(0);

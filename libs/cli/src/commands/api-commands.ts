@@ -266,7 +266,7 @@ export async function decide(
   if (!args.run) throw new CliError(`${action}: give a RUN id`);
   const run = encodeURIComponent(args.run);
   if (action === 'cancel') {
-    await api.post(`/runs/${run}/cancel`, undefined, IgnoredAnswer);
+    await api.post(`/runs/${run}/cancel`, args.reason ? { reason: args.reason } : undefined, IgnoredAnswer);
     print(`run ${args.run}: cancel requested`);
     return;
   }

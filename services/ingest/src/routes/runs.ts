@@ -138,7 +138,7 @@ export function runRoutes({ repo, bus, config, logger }: AppDeps): Hono {
   app.post('/runs/:id/cancel', async (c) => {
     const runId = c.req.param('id');
     const body = await readJsonBody(c, CancelBody);
-    const outcome = await repo.requestCancel(runId);
+    const outcome = await repo.requestCancel(runId, body.reason || undefined);
     if (outcome.kind === 'missing') throw new NotFoundError(`run '${runId}' not found`);
     if (outcome.kind === 'not-running') {
       throw new ConflictError(`run '${runId}' is ${outcome.status}, not RUNNING`, { status: outcome.status });
