@@ -203,6 +203,13 @@ describe('GET /runs', () => {
     expect((await errorOf(res)).details?.map((d) => d.path)).toContain(path);
   });
 
+  it("reads an empty parameter as no filter (SPEC's own ?workflowId=&status=&limit=)", async () => {
+    const everything = (await (await app.request('/runs')).json()) as { runs: { id: string }[] };
+    const blank = await app.request('/runs?workflowId=&status=&limit=&cursor=');
+    expect(blank.status).toBe(200);
+    expect(((await blank.json()) as { runs: { id: string }[] }).runs).toEqual(everything.runs);
+  });
+
   it('takes cursors at the edges of years 1 and 9999', async () => {
     for (const micros of ['-62135596800000000', '253402300799999999']) {
       const res = await app.request(`/runs?cursor=${Buffer.from(`${micros}.x`).toString('base64url')}`);
