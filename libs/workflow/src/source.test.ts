@@ -77,11 +77,20 @@ describe('mapping keys', () => {
 });
 
 describe('JSON format', () => {
-  it('reports a JSON syntax error with its position when the engine gives one', () => {
-    const [issue] = issuesOf('{\n  "id": "w",\n  "tasks": {,}\n}', 'json');
+  it.each([
+    ['a stray comma', '{\n  "id": "w",\n  "tasks": {,}\n}', 3, 13],
+    ['an unquoted word', '{\n "id": "x",\n "tasks": {"a": {"type": noop}}\n}', 3, 26],
+    ['a trailing comma', '{"id": "w", "tasks": {"a": {}},\n}', 2, 1],
+    ['a missing colon', '{"id" "w"}', 1, 7],
+    ['a bad escape', '{"id": "w\\x"}', 1, 10],
+    ['a raw newline in a string', '{"id": "w\n"}', 1, 10],
+    ['an unclosed object', '{"id": "w", "tasks": {}', 1, 24],
+    ['an empty text', '', 1, 1],
+    ['text after the document', '{"id": "w"} x', 1, 13],
+  ])('reports a JSON syntax error (%s) with its line and column', (_name, text, line, column) => {
+    const [issue] = issuesOf(text, 'json');
     expect(issue?.message).toMatch(/^JSON syntax error: /);
-    expect(issue?.path).toBe('');
-    if (issue?.line !== undefined) expect(issue).toMatchObject({ line: 3, column: 13 });
+    expect(issue).toMatchObject({ path: '', line, column });
   });
 
   it('reports duplicate keys that JSON.parse would hide', () => {

@@ -10,6 +10,7 @@ import {
   type YAMLMap,
 } from 'yaml';
 import { findDuplicateJsonKeys } from './json-keys.js';
+import { jsonSyntaxErrorOffset } from './json-syntax.js';
 import { type DocPathSegment, formatDocPath, type RawIssue } from './path.js';
 import { MAX_JSON_DEPTH } from './storable.js';
 import type { ParseResult, WorkflowDefinition, WorkflowIssue } from './types.js';
@@ -126,11 +127,13 @@ function parseJson(text: string): ParseResult {
     doc = JSON.parse(text);
   } catch (err) {
     const message = (err as Error).message;
-    const offset = /at position (\d+)/.exec(message)?.[1];
+    // V8 names a position for some errors only; the scanner finds it for every one.
+    const given = /at position (\d+)/.exec(message)?.[1];
+    const offset = jsonSyntaxErrorOffset(text) ?? (given === undefined ? undefined : Number(given));
     const issue: WorkflowIssue = { path: '', message: `JSON syntax error: ${message}` };
     return {
       ok: false,
-      issues: [offset === undefined ? issue : { ...issue, ...positionOf(text, Number(offset)) }],
+      issues: [offset === undefined ? issue : { ...issue, ...positionOf(text, offset) }],
     };
   }
   const repeated = findDuplicateJsonKeys(text);

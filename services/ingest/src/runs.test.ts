@@ -93,6 +93,16 @@ describe('POST /workflows/:id/runs', () => {
       body: '{"input":',
     });
     expect(malformed.status).toBe(400);
+    const word = await app.request('/workflows/shipping/runs', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{\n  "input": {"n": one}\n}',
+    });
+    expect(word.status).toBe(400);
+    expect(await errorOf(word)).toMatchObject({
+      message: expect.stringMatching(/^body is not valid JSON: .* \(line 2, column 18\)$/s),
+      details: [{ path: '(body)', line: 2, column: 18 }],
+    });
     const text = await app.request('/workflows/shipping/runs', {
       method: 'POST',
       headers: { 'content-type': 'text/plain' },
