@@ -104,4 +104,5 @@ export const RunList = object({
       finishedAt: nullable(string),
     }),
   ),
+  nextCursor: optional(nullable(string)),
 });

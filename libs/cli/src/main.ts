@@ -17,9 +17,12 @@ fleet
 
 workflows and runs (talk to RELAY_URL, default http://localhost:8080, with RELAY_API_TOKEN)
   apply FILE|DIR...                                register workflows from YAML or JSON files
-  run WORKFLOW [--input JSON] [--wait]             start a run; --wait follows it to the end
+  run WORKFLOW [--input JSON|@FILE|-] [--wait]     start a run (input inline, from a file or stdin);
+                                                   --wait follows it to the end
   status RUN                                       a run and its tasks
-  runs [--workflow ID] [--status S] [--limit N]    recent runs, newest first
+  runs [--workflow ID] [--status S] [--limit N] [--cursor C]
+                                                   recent runs, newest first (a full page says
+                                                   its --cursor for the next one)
   approve RUN TASK [--by NAME]                     approve a task waiting for approval
   reject RUN TASK [--by NAME] [--reason TEXT]      reject it (the run fails)
   cancel RUN [--reason TEXT]                       cancel a run (the reason becomes its error)
@@ -60,6 +63,7 @@ async function main(argv: string[]): Promise<number> {
       workflow: { type: 'string' },
       status: { type: 'string' },
       limit: { type: 'string' },
+      cursor: { type: 'string' },
       by: { type: 'string' },
       reason: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -113,7 +117,11 @@ async function main(argv: string[]): Promise<number> {
       await showRun(api(), args[0], print);
       return 0;
     case 'runs':
-      await listRuns(api(), { workflow: values.workflow, status: values.status, limit: values.limit }, print);
+      await listRuns(
+        api(),
+        { workflow: values.workflow, status: values.status, limit: values.limit, cursor: values.cursor },
+        print,
+      );
       return 0;
     case 'approve':
     case 'reject':

@@ -14,6 +14,7 @@ import {
   POLL_MAX_MS,
   POLL_MIN_MS,
   type PollClock,
+  printable,
   showRun,
   startRun,
   table,
@@ -26,11 +27,18 @@ let server: Server;
 let baseUrl: string;
 let dir: string;
 let answer: { status: number; body: string; contentType?: string } = { status: 200, body: '{}' };
+/** The last request the server got. */
+let received = { url: '', body: '' };
 
 beforeAll(async () => {
   server = createServer((req, res) => {
-    req.resume();
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk: string) => {
+      body += chunk;
+    });
     req.on('end', () => {
+      received = { url: req.url ?? '', body };
       res.writeHead(answer.status, { 'content-type': answer.contentType ?? 'application/json' });
       res.end(answer.body);
     });
@@ -282,5 +290,69 @@ describe('relay status table', () => {
     expect(lines).toHaveLength(200_001);
     expect(lines[0]).toBe('TASK     STATUS');
     expect(lines[200_000]).toBe('t199999  QUEUED');
+  });
+});
+
+describe('relay output and options', () => {
+  const RUN = {
+    id: 'r',
+    workflowId: 'w',
+    status: 'FAILED',
+    startedAt: '2026-01-01T00:00:00Z',
+    finishedAt: '2026-01-01T00:00:01Z',
+    error: 'task a failed: \u001b[2Jboom',
+    tasks: [{ taskId: 'a', status: 'FAILED', attempt: 1, output: null, error: 'boom \u001b[31mred\u0007' }],
+  };
+
+  it('shows control characters of a run or task error as escapes, never raw', async () => {
+    answer = { status: 200, body: JSON.stringify(RUN) };
+    const { lines, print } = printed();
+    await showRun(api(), 'r', print);
+    const controls = lines.flatMap((line) => [...line].filter((c) => c.charCodeAt(0) < 0x20));
+    expect(controls).toEqual([]);
+    expect(lines).toContain('error: task a failed: \\u001b[2Jboom');
+    expect(lines.at(-1)).toBe('a     FAILED  1        boom \\u001b[31mred\\u0007');
+    expect(printable('two\nlines\tand\u0000')).toBe('two\\nlines\\tand\\u0000');
+  });
+
+  it('says how to get the next page of runs on standard error, not in the table', async () => {
+    answer = { status: 200, body: JSON.stringify({ runs: [], nextCursor: 'abc' }) };
+    const { lines, print } = printed();
+    const notes: string[] = [];
+    await listRuns(api(), { limit: '1', cursor: 'xyz' }, print, (line) => notes.push(line));
+    expect(received.url).toBe('/runs?limit=1&cursor=xyz');
+    expect(lines).toEqual(['RUN  WORKFLOW  STATUS  STARTED  FINISHED']);
+    expect(notes).toEqual(['more runs: add --cursor abc']);
+  });
+
+  it('reads --input @FILE, and names a file it cannot read', async () => {
+    const file = join(dir, 'input.json');
+    await writeFile(file, '{"order": {"id": 42}}');
+    answer = { status: 201, body: JSON.stringify({ id: 'r1', workflowId: 'w', status: 'RUNNING' }) };
+    await startRun(api(), 'w', { input: `@${file}`, wait: false }, () => {});
+    expect(JSON.parse(received.body)).toEqual({ input: { order: { id: 42 } } });
+    await expect(startRun(api(), 'w', { input: '@/nope/x.json', wait: false }, () => {})).rejects.toThrow(
+      /^run: --input @\/nope\/x\.json: cannot read: ENOENT/,
+    );
+    await writeFile(file, '{"order":');
+    await expect(startRun(api(), 'w', { input: `@${file}`, wait: false }, () => {})).rejects.toThrow(
+      `run: --input (${file}) is not valid JSON`,
+    );
+  });
+
+  it('stops apply at a 401, once, instead of reporting it for every file', async () => {
+    const two = join(dir, 'two');
+    await mkdir(two);
+    await writeFile(join(two, 'a.yaml'), 'id: a\ntasks: { t: {} }\n');
+    await writeFile(join(two, 'b.yaml'), 'id: b\ntasks: { t: {} }\n');
+    answer = {
+      status: 401,
+      body: JSON.stringify({ error: { code: 'unauthorized', message: 'invalid bearer token' } }),
+    };
+    const { lines, print } = printed();
+    await expect(applyWorkflows(api(), [two], print)).rejects.toThrow(
+      '401 unauthorized: invalid bearer token',
+    );
+    expect(lines).toEqual([]);
   });
 });

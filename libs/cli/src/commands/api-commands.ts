@@ -99,7 +99,8 @@ export async function applyWorkflows(api: ApiClient, paths: string[], print: (li
       const what = result.status ?? 'applied';
       print(`${file}: ${what} workflow ${result.id} (${result.tasks.length} tasks)`);
     } catch (err) {
-      if (!(err instanceof ApiError)) throw err;
+      // A missing or wrong token fails every file alike: say it once.
+      if (!(err instanceof ApiError) || err.status === 401) throw err;
       failed += 1;
       const [first, ...rest] = rejectionLines(err);
       print(`${file}: ${first}`);
@@ -151,7 +152,26 @@ function asIssues(details: unknown): Issue[] {
   });
 }
 
-/** `relay run WORKFLOW [--input JSON] [--wait]`: starts a run; with --wait, follows it to the end. */
+/**
+ * The text of `--input`: the JSON itself, `@FILE` for a file's content, or `-` for standard input (an
+ * argument is capped by the OS at about 128 KiB; a run's input may be up to RELAY_MAX_BODY_BYTES).
+ */
+async function inputText(raw: string): Promise<{ text: string; from: string }> {
+  if (raw === '-') {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    return { text: Buffer.concat(chunks).toString('utf8'), from: '(standard input) ' };
+  }
+  if (!raw.startsWith('@')) return { text: raw, from: '' };
+  const path = raw.slice(1);
+  try {
+    return { text: await readFile(path, 'utf8'), from: `(${path}) ` };
+  } catch (err) {
+    throw new CliError(`run: --input ${raw}: cannot read: ${(err as Error).message}`);
+  }
+}
+
+/** `relay run WORKFLOW [--input JSON|@FILE|-] [--wait]`: starts a run; with --wait, follows it to the end. */
 export async function startRun(
   api: ApiClient,
   workflowId: string | undefined,
@@ -161,10 +181,11 @@ export async function startRun(
   if (!workflowId) throw new CliError('run: give a WORKFLOW id');
   let input: unknown;
   if (opts.input !== undefined) {
+    const { text, from } = await inputText(opts.input);
     try {
-      input = JSON.parse(opts.input);
+      input = JSON.parse(text);
     } catch (err) {
-      throw new CliError(`run: --input is not valid JSON: ${(err as Error).message}`);
+      throw new CliError(`run: --input ${from}is not valid JSON: ${(err as Error).message}`);
     }
   }
   const run = await api.post(
@@ -208,7 +229,7 @@ export async function startRun(
       }
     }
     if (FINISHED.has(detail.status)) {
-      print(`run ${run.id} ${detail.status}${detail.error ? `: ${detail.error}` : ''}`);
+      print(`run ${run.id} ${detail.status}${detail.error ? `: ${printable(detail.error)}` : ''}`);
       return detail.status === 'SUCCESS' ? 0 : 1;
     }
     await clock.sleep(delay);
@@ -221,13 +242,13 @@ export async function showRun(api: ApiClient, runId: string | undefined, print: 
   const run = await api.get(`/runs/${encodeURIComponent(runId)}`, RunDetail);
   print(`run ${run.id}  workflow ${run.workflowId}  ${run.status}`);
   print(`started ${run.startedAt}${run.finishedAt ? `  finished ${run.finishedAt}` : ''}`);
-  if (run.error) print(`error: ${run.error}`);
+  if (run.error) print(`error: ${printable(run.error)}`);
   const rows = run.tasks.map((t) => [
     t.taskId,
     t.status,
     String(t.attempt),
     t.error
-      ? t.error.split('\n')[0]!.slice(0, 80)
+      ? printable(t.error.split('\n')[0]!.slice(0, 80))
       : t.output === null
         ? ''
         : JSON.stringify(t.output).slice(0, 80),
@@ -238,17 +259,37 @@ export async function showRun(api: ApiClient, runId: string | undefined, print: 
 /** `relay runs [--workflow ID] [--status S] [--limit N]`. */
 export async function listRuns(
   api: ApiClient,
-  opts: { workflow?: string | undefined; status?: string | undefined; limit?: string | undefined },
+  opts: {
+    workflow?: string | undefined;
+    status?: string | undefined;
+    limit?: string | undefined;
+    cursor?: string | undefined;
+  },
   print: (line: string) => void,
+  note: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
 ) {
   const query = new URLSearchParams();
   if (opts.workflow) query.set('workflowId', opts.workflow);
   if (opts.status) query.set('status', opts.status);
   if (opts.limit) query.set('limit', opts.limit);
+  if (opts.cursor) query.set('cursor', opts.cursor);
   const suffix = query.size > 0 ? `?${query}` : '';
-  const { runs } = await api.get(`/runs${suffix}`, RunList);
+  const { runs, nextCursor } = await api.get(`/runs${suffix}`, RunList);
   const rows = runs.map((r) => [r.id, r.workflowId, r.status, r.startedAt, r.finishedAt ?? '']);
   for (const line of table(['RUN', 'WORKFLOW', 'STATUS', 'STARTED', 'FINISHED'], rows)) print(line);
+  // On standard error: the table stays what a pipe reads.
+  if (nextCursor) note(`more runs: add --cursor ${nextCursor}`);
+}
+
+/**
+ * `text` safe to print on one terminal line: control characters (an ANSI escape in a task's stderr
+ * would clear the screen or recolour it) and line breaks shown as escapes.
+ */
+export function printable(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this replaces
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) =>
+    c === '\n' ? '\\n' : c === '\t' ? '\\t' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 /** `relay approve|reject RUN TASK` and `relay cancel RUN`. */
