@@ -132,6 +132,8 @@ function guardGroup(pgid: number): ChildProcess {
     env: {},
   });
   guard.on('error', () => {});
+  // The worker's end of the pipe: nothing is written or read there; a reset when the guard dies is moot.
+  guard.stdio[3]?.on('error', () => {});
   return guard;
 }
 
