@@ -1,7 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createFreshDatabase, type FreshDatabase } from '../test/fresh-database.js';
-import { checkDatabase, createKeyedSql, createSql } from './client.js';
+import { checkDatabase, createKeyedSql, createSql, IDLE_IN_TRANSACTION_TIMEOUT_MS } from './client.js';
 import { DatabaseUnavailableError } from './errors.js';
 
 let db: FreshDatabase;
@@ -27,6 +27,35 @@ describe('createSql', () => {
       expect(row.name).toBe('relay-client-test');
     } finally {
       await sql.end();
+    }
+  });
+
+  it('lets the server end a session idle inside a transaction, so its row locks go', async () => {
+    expect(IDLE_IN_TRANSACTION_TIMEOUT_MS).toBe(30_000);
+    const [row] = await db.sql<[{ ms: string }]>`
+      SELECT setting AS ms FROM pg_settings WHERE name = 'idle_in_transaction_session_timeout'`;
+    expect(Number(row.ms)).toBe(IDLE_IN_TRANSACTION_TIMEOUT_MS);
+
+    await db.sql`CREATE TABLE IF NOT EXISTS idle_locks (id int PRIMARY KEY, n int)`;
+    await db.sql`INSERT INTO idle_locks VALUES (1, 0) ON CONFLICT DO NOTHING`;
+    const frozen = createSql(db.url, { max: 1, idleInTransactionTimeoutMs: 300 });
+    try {
+      // A process that stops between two statements of its transaction, holding the row.
+      const stuck = frozen.begin(async (tx) => {
+        await tx`UPDATE idle_locks SET n = n + 1 WHERE id = 1`;
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        await tx`SELECT 1`;
+      });
+      stuck.catch(() => {});
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const started = Date.now();
+      await db.sql`UPDATE idle_locks SET n = n + 10 WHERE id = 1`;
+      expect(Date.now() - started).toBeLessThan(1300);
+      await expect(stuck).rejects.toMatchObject({
+        code: expect.stringMatching(/^(25P03|57P05)$|CONNECTION/),
+      });
+    } finally {
+      await frozen.end({ timeout: 1 });
     }
   });
 

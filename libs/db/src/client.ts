@@ -21,6 +21,8 @@ export interface CreateSqlOptions {
    * a pool that only runs small batches looked up by key (see {@link createKeyedSql}).
    */
   plans?: 'custom' | 'generic';
+  /** Milliseconds the server lets a session sit idle inside a transaction before ending it (default 30000). */
+  idleInTransactionTimeoutMs?: number;
 }
 
 /**
@@ -32,6 +34,8 @@ export const KEYED_BATCH_MAX = 16;
 const DEFAULT_MAX = 10;
 const DEFAULT_IDLE_TIMEOUT_S = 30;
 const DEFAULT_CONNECT_TIMEOUT_S = 10;
+/** The server ends a session idle inside a transaction for this long (see createSql). */
+export const IDLE_IN_TRANSACTION_TIMEOUT_MS = 30_000;
 
 /**
  * Creates a pooled client for `url`. Prepared statements are on, server notices (`RAISE NOTICE`,
@@ -68,6 +72,12 @@ export function createSql(url: string, opts: CreateSqlOptions = {}): Sql {
       // the default 4 the planner read a whole task_runs heap, dead versions included, rather than
       // probe the primary key 200 times for a worker's batch (23 ms instead of ~1 ms at 10k rows).
       random_page_cost: '1.1',
+      // A process that stops inside a transaction (frozen, partitioned, stuck in a long GC) would hold
+      // its row locks until the server noticed the dead connection (TCP keepalive: 2 hours by default),
+      // and every replica waiting on those rows with it: a black-box audit froze one of two schedulers
+      // mid-transaction and the whole fleet stood still. Relay's transactions never wait on anything
+      // between their statements; the server ends one idle this long, and the locks go.
+      idle_in_transaction_session_timeout: opts.idleInTransactionTimeoutMs ?? IDLE_IN_TRANSACTION_TIMEOUT_MS,
     },
   });
 }

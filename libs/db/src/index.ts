@@ -3,6 +3,7 @@ export {
   checkDatabase,
   createKeyedSql,
   createSql,
+  IDLE_IN_TRANSACTION_TIMEOUT_MS,
   KEYED_BATCH_MAX,
   type Sql,
   type TransactionSql,
