@@ -9,6 +9,47 @@ export interface ReapDeps {
   logger: Logger;
   timeoutMs: number;
   batchSize: number;
+  /** False: reach the database, reap nothing (see {@link Steadiness}). Default true. */
+  apply?: boolean;
+}
+
+/**
+ * Whether the reaper may judge heartbeats. A heartbeat is only as fresh as the database let its worker
+ * write it: when the database was unreachable for longer than the heartbeat timeout (a restart, a
+ * failover), every RUNNING task looks stalled the moment it is back, and reaping then would fail the
+ * attempts of live workers (a black-box audit lost every run of a 20 s outage so). So the reaper reaps
+ * only once it has reached the database steadily, passes no further apart than `maxGapMs`, for a whole
+ * `windowMs` (the heartbeat timeout): by then every live worker has heartbeated again. That also holds
+ * after the reaper's own start, and after it was frozen itself. Pure; the caller passes the clock.
+ */
+export class Steadiness {
+  private since: number | undefined;
+  private lastOkAt: number | undefined;
+
+  constructor(
+    private readonly windowMs: number,
+    private readonly maxGapMs: number,
+  ) {}
+
+  /** Whether a pass starting at `now` may reap. */
+  steady(now: number): boolean {
+    return this.since !== undefined && this.fresh(now) && now - this.since >= this.windowMs;
+  }
+
+  /** A pass that started at `startedAt` reached the database; it ended at `now`. */
+  reached(startedAt: number, now: number): void {
+    if (this.since === undefined || !this.fresh(startedAt)) this.since = startedAt;
+    this.lastOkAt = now;
+  }
+
+  /** A pass failed: the database (or the way to it) is not to be trusted yet. */
+  failed(): void {
+    this.since = undefined;
+  }
+
+  private fresh(now: number): boolean {
+    return this.lastOkAt !== undefined && now - this.lastOkAt <= this.maxGapMs;
+  }
 }
 
 /** HeartbeatMissed (outcome FAILED: the scheduler retries or fails) for every reaped attempt. */
@@ -26,7 +67,7 @@ export function reapedEvents(rows: readonly ReapedTaskRun[]): OutgoingEvent[] {
 export async function reapOnce(deps: ReapDeps): Promise<number> {
   let total = 0;
   for (;;) {
-    const rows = await deps.repo.reapStaleTaskRuns(deps.timeoutMs, deps.batchSize);
+    const rows = await deps.repo.reapStaleTaskRuns(deps.timeoutMs, deps.batchSize, deps.apply ?? true);
     if (rows.length > 0) {
       await publishWithRetry(reapedEvents(rows), deps);
       for (const r of rows) {

@@ -11,7 +11,7 @@ import {
 } from '@relay/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadReaperConfig, reaperIntervalMs } from './config.js';
-import { reapOnce } from './reap.js';
+import { reapOnce, Steadiness } from './reap.js';
 import { createReaperRepository } from './repository.js';
 
 let db: TestDatabase;
@@ -132,6 +132,16 @@ describe('reaping stalled attempts', () => {
     await bus.close();
   });
 
+  it('reaps nothing while told not to apply, and answers all the same', async () => {
+    const { deps, names, bus } = setup();
+    const runId = await insertRunning(1, { heartbeatAgeMs: 30_000 });
+    expect(await reapOnce({ ...deps, apply: false })).toBe(0);
+    expect((await rows(runId))[0]?.status).toBe('RUNNING');
+    expect(await read(names.results)).toEqual([]);
+    expect(await reapOnce(deps)).toBe(1);
+    await bus.close();
+  });
+
   it('counts a never-heartbeated attempt from started_at', async () => {
     const { deps, bus } = setup();
     const old = await insertRunning(1, { heartbeatAgeMs: null, startedAgeMs: 30_000 });
@@ -171,5 +181,49 @@ describe('attempt history', () => {
       SELECT attempt, status, worker_id FROM task_attempts WHERE task_run_id = ${`${runId}:t0`}`;
     expect(history).toEqual([{ attempt: 2, status: 'LOST', worker_id: 'w-dead' }]);
     await bus.close();
+  });
+});
+
+describe('Steadiness: reaping only after the database answered for a whole heartbeat timeout', () => {
+  // Heartbeat timeout 10 s, passes every second, a gap of more than 3 s breaks the streak.
+  const make = () => new Steadiness(10_000, 3000);
+  /** Passes every second from `from` to `to` (ms), each reaching the database in 5 ms. */
+  function passes(s: Steadiness, from: number, to: number): boolean[] {
+    const applied: boolean[] = [];
+    for (let t = from; t <= to; t += 1000) {
+      applied.push(s.steady(t));
+      s.reached(t, t + 5);
+    }
+    return applied;
+  }
+
+  it('waits one timeout after start', () => {
+    const s = make();
+    const applied = passes(s, 0, 12_000);
+    expect(applied.indexOf(true)).toBe(10);
+    expect(applied.slice(10).every(Boolean)).toBe(true);
+  });
+
+  it('waits one timeout after the database answers again, however long it was gone', () => {
+    const s = make();
+    passes(s, 0, 12_000);
+    // The database goes away at 13 s: the first failing pass started while all was well.
+    expect(s.steady(13_000)).toBe(true);
+    s.failed();
+    for (let t = 14_000; t <= 40_000; t += 1000) {
+      expect(s.steady(t)).toBe(false);
+      s.failed();
+    }
+    const after = passes(s, 41_000, 52_000);
+    expect(after.indexOf(true)).toBe(10);
+  });
+
+  it('starts over after a gap between passes (the reaper itself was frozen)', () => {
+    const s = make();
+    passes(s, 0, 12_000);
+    expect(s.steady(60_000)).toBe(false);
+    s.reached(60_000, 60_005);
+    expect(s.steady(61_000)).toBe(false);
+    expect(passes(s, 61_000, 71_000).indexOf(true)).toBe(9);
   });
 });

@@ -24,9 +24,10 @@ export function createReaperRepository(sql: Sql) {
      * one like any other: on HeartbeatMissed the scheduler retries it after the task's backoff when
      * attempts are left (a task that crashes its worker does not take the next one down at once),
      * else fails the run. The status guard in the UPDATE keeps an attempt from being handled twice.
-     * Returns the rows failed.
+     * Returns the rows failed. With `apply` false the statement takes no row (the reaper still learns
+     * that the database answers; see {@link Steadiness}).
      */
-    async reapStaleTaskRuns(timeoutMs: number, limit: number): Promise<ReapedTaskRun[]> {
+    async reapStaleTaskRuns(timeoutMs: number, limit: number, apply = true): Promise<ReapedTaskRun[]> {
       const seconds = Math.round(timeoutMs / 100) / 10;
       const rows = await sql<
         { id: string; run_id: string; task_id: string; attempt: number; attempts_left: number }[]
@@ -34,7 +35,7 @@ export function createReaperRepository(sql: Sql) {
         WITH stale AS (
           SELECT id, attempt, worker_id, started_at
           FROM task_runs
-          WHERE status = 'RUNNING'
+          WHERE ${apply}::boolean AND status = 'RUNNING'
             AND (heartbeat_at < now() - make_interval(secs => ${timeoutMs / 1000})
                  OR (heartbeat_at IS NULL AND started_at < now() - make_interval(secs => ${timeoutMs / 1000})))
           ORDER BY heartbeat_at

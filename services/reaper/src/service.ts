@@ -14,7 +14,7 @@ import {
 } from '@relay/runtime';
 import { Counter } from 'prom-client';
 import { type ReaperConfig, reaperIntervalMs } from './config.js';
-import { reapOnce } from './reap.js';
+import { reapOnce, Steadiness } from './reap.js';
 import { type ReconcileResult, reconcileOnce } from './reconcile.js';
 import { createReaperRepository, createReconcileRepository } from './repository.js';
 import { type Pruned, pruneOnce } from './retention.js';
@@ -61,7 +61,7 @@ export async function startReaper(config: ReaperConfig, deps: ReaperDeps = {}): 
   });
   const reaped = new Counter({
     name: 'relay_reaper_task_runs_reaped_total',
-    help: 'Stalled task runs re-queued or failed by the reaper',
+    help: 'Stalled attempts failed by the reaper (worker lost)',
     registers: [registry],
   });
   const reapDeps = {
@@ -111,13 +111,36 @@ export async function startReaper(config: ReaperConfig, deps: ReaperDeps = {}): 
   }, config.RELAY_RECONCILE_INTERVAL_MS);
 
   const intervalMs = reaperIntervalMs(config);
+  // Reaps only once the database has answered steadily for a whole heartbeat timeout (see Steadiness).
+  const steadiness = new Steadiness(config.RELAY_HEARTBEAT_TIMEOUT_MS, 2 * intervalMs + 1000);
+  let wasSteady: boolean | undefined;
   let passing: Promise<number> = Promise.resolve(0);
   const pass = (): Promise<number> => {
     passing = passing.then(
       async () => {
-        const n = await reapOnce(reapDeps);
-        reaped.inc(n);
-        return n;
+        const startedAt = Date.now();
+        const apply = steadiness.steady(startedAt);
+        if (apply !== wasSteady) {
+          const afterMs = config.RELAY_HEARTBEAT_TIMEOUT_MS;
+          if (apply) logger.info('reaping stalled attempts');
+          else if (wasSteady === undefined)
+            logger.info({ afterMs }, 'reaping starts after one heartbeat timeout');
+          else
+            logger.warn(
+              { afterMs },
+              'database was unreachable: reaping resumes once it has answered for one heartbeat timeout (live workers heartbeat again first)',
+            );
+          wasSteady = apply;
+        }
+        try {
+          const n = await reapOnce({ ...reapDeps, apply });
+          steadiness.reached(startedAt, Date.now());
+          reaped.inc(n);
+          return n;
+        } catch (err) {
+          steadiness.failed();
+          throw err;
+        }
       },
       () => 0,
     );
