@@ -376,9 +376,9 @@ export function createRepository(sql: Sql, options: { timeoutMs: number }): Repo
         };
       }),
 
-    // Records the decision for a task BLOCKED in a RUNNING run not being cancelled. The first decision stands: the same one
-    // again matches the row (so the route re-announces it, in case its event was lost) and leaves it as it
-    // was; the other one is refused, since the scheduler applies whichever event arrives first and the row
+    // Records the decision for a task BLOCKED in a RUNNING run with no cancel requested. The first
+    // decision stands: the same one again matches the row (so the route re-announces it, in case its
+    // event was lost) and leaves it as it was; the other one is refused, since the scheduler applies whichever event arrives first and the row
     // must say what was applied. The reaper's reconciler re-announces a recorded decision whose event was
     // lost. Concurrent requests serialize on the row's key: the later one sees the earlier's row.
     recordDecision: ({ runId, taskId, decision, by, reason }) =>

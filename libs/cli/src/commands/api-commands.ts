@@ -256,7 +256,7 @@ export async function showRun(api: ApiClient, runId: string | undefined, print: 
   for (const line of table(['TASK', 'STATUS', 'ATTEMPT', 'OUTPUT / ERROR'], rows)) print(line);
 }
 
-/** `relay runs [--workflow ID] [--status S] [--limit N]`. */
+/** `relay runs [--workflow ID] [--status S] [--limit N] [--cursor C]`; a full page notes its next cursor. */
 export async function listRuns(
   api: ApiClient,
   opts: {

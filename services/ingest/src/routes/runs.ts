@@ -197,8 +197,9 @@ export function runRoutes({ repo, bus, config, logger }: AppDeps): Hono {
   }
 
   // 404 for an unknown run or a task outside the run's pinned definition; 409 unless the run is RUNNING
-  // with no cancel requested (a decision then would be dropped) and the task BLOCKED (naming the decision that moved it on, if any), or when the task already has the
-  // other decision. The scheduler re-checks run and task when it applies the decision.
+  // with no cancel requested (a decision then would be dropped) and the task BLOCKED (naming the
+  // decision that moved it on, if any), or when the task already has the other decision. The
+  // scheduler re-checks run and task when it applies the decision.
   async function requireBlocked({ runId, taskId, decision }: TaskDecision): Promise<void> {
     const target = await repo.findDecisionTarget(runId, taskId);
     if (target.kind === 'missing-run') throw new NotFoundError(`run '${runId}' not found`);
