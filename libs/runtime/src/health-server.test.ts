@@ -13,8 +13,25 @@ afterEach(async () => {
   server = undefined;
 });
 
+/** Polls `done` every 10 ms, for up to 5 s. */
+async function waitFor(done: () => boolean): Promise<void> {
+  for (const end = Date.now() + 5000; !done(); ) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+// The startup watch is off here (its own tests below): these count the checks that probes run.
 async function start(checks: Record<string, HealthCheck>, checkTimeoutMs?: number): Promise<string> {
-  server = await startHealthServer({ port: 0, host: '127.0.0.1', logger, registry, checks, checkTimeoutMs });
+  server = await startHealthServer({
+    port: 0,
+    host: '127.0.0.1',
+    logger,
+    registry,
+    checks,
+    checkTimeoutMs,
+    startupCheckIntervalMs: 0,
+  });
   return `http://127.0.0.1:${server.port}`;
 }
 
@@ -45,6 +62,41 @@ describe('startHealthServer', () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ status: 'ok' });
     expect(calls).toBe(2);
+  });
+
+  it('says at start, unprobed, that a dependency is unreachable, and when it is reachable again', async () => {
+    const lines: { msg: string; failed?: Record<string, string> }[] = [];
+    const captured = createLogger({
+      service: 'health-test',
+      level: 'info',
+      destination: { write: (line: string) => lines.push(JSON.parse(line)) },
+    });
+    let up = false;
+    let calls = 0;
+    server = await startHealthServer({
+      port: 0,
+      host: '127.0.0.1',
+      logger: captured,
+      registry,
+      checks: {
+        postgres: async () => {
+          calls += 1;
+          if (!up) throw new Error('connect ECONNREFUSED 10.0.0.9:5432');
+        },
+      },
+      startupCheckIntervalMs: 50,
+    });
+    await waitFor(() => lines.some((l) => l.msg === 'not ready'));
+    expect(lines.find((l) => l.msg === 'not ready')?.failed).toEqual({
+      postgres: 'connect ECONNREFUSED 10.0.0.9:5432',
+    });
+    up = true;
+    await waitFor(() => lines.some((l) => l.msg === 'ready'));
+    // Once ready it stops looking: probes take over.
+    const after = calls;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(calls).toBe(after);
+    expect(lines.filter((l) => l.msg === 'not ready')).toHaveLength(1);
   });
 
   it('answers /readyz with 503 draining once drain() was called, while /healthz stays 200', async () => {

@@ -21,6 +21,12 @@ export interface HealthServerOptions {
   checks: Record<string, HealthCheck>;
   /** Budget of each check; a check still pending after it counts as failed. Default 2000. */
   checkTimeoutMs?: number;
+  /**
+   * At start (first after a second, as connections open), run the checks every this many ms until
+   * they all pass, logging 'not ready' (with the reasons) and then 'ready': a service given a wrong
+   * DATABASE_URL says so at once, not only when something probes /readyz. Default 5000; 0: off.
+   */
+  startupCheckIntervalMs?: number;
 }
 
 /** A listening health server. */
@@ -66,6 +72,7 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 }
 
 const ROUTES = new Set(['/healthz', '/readyz', '/metrics']);
+const STARTUP_FIRST_CHECK_MS = 1000;
 
 /**
  * Starts a node:http server with GET /healthz (200 `{status:'ok'}` while the process runs), GET /readyz
@@ -79,6 +86,18 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
   const checkTimeoutMs = options.checkTimeoutMs ?? 2000;
   let wasReady: boolean | undefined;
   let draining = false;
+  let closed = false;
+
+  // Probes come every few seconds: log transitions only, not every failed probe.
+  async function check(): Promise<ReadinessReport> {
+    const report = await runChecks(checks, checkTimeoutMs);
+    if (report.ready !== wasReady) {
+      if (report.ready) logger.info('ready');
+      else logger.warn({ failed: report.failed }, 'not ready');
+      wasReady = report.ready;
+    }
+    return report;
+  }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
@@ -95,13 +114,7 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
       return;
     }
     if (draining) return sendJson(res, 503, { status: 'draining' });
-    const report = await runChecks(checks, checkTimeoutMs);
-    // Probes come every few seconds: log transitions only, not every failed probe.
-    if (report.ready !== wasReady) {
-      if (report.ready) logger.info('ready');
-      else logger.warn({ failed: report.failed }, 'not ready');
-      wasReady = report.ready;
-    }
+    const report = await check();
     if (report.ready) return sendJson(res, 200, { status: 'ok' });
     return sendJson(res, 503, { status: 'unavailable', failed: report.failed });
   }
@@ -126,6 +139,24 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
   const port = (server.address() as AddressInfo).port;
   logger.info({ port }, 'health server listening');
 
+  const startupIntervalMs = options.startupCheckIntervalMs ?? 5000;
+  let startupTimer: NodeJS.Timeout | undefined;
+  const watchStartup = (): void => {
+    check().then(
+      (report) => {
+        if (report.ready || closed || draining) return;
+        startupTimer = setTimeout(watchStartup, startupIntervalMs);
+        startupTimer.unref();
+      },
+      (err: unknown) => logger.error({ err }, 'readiness check failed'),
+    );
+  };
+  // The first after a second: the service's connections are still opening when it starts.
+  if (startupIntervalMs > 0) {
+    startupTimer = setTimeout(watchStartup, Math.min(STARTUP_FIRST_CHECK_MS, startupIntervalMs));
+    startupTimer.unref();
+  }
+
   return {
     port,
     drain: () => {
@@ -134,6 +165,8 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
     },
     close: () =>
       new Promise<void>((resolve, reject) => {
+        closed = true;
+        clearTimeout(startupTimer);
         server.close((err) => (err ? reject(err) : resolve()));
         server.closeIdleConnections();
       }),

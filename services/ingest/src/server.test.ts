@@ -192,6 +192,22 @@ describe('ingest over real HTTP', () => {
     );
   });
 
+  it('says at start, with nothing probing /readyz, that Postgres cannot be reached', async () => {
+    const { logger, lines } = recordingLogger();
+    // Nothing listens on port 1: the connection is refused at once.
+    const service = await startOnAnyPort(
+      { DATABASE_URL: 'postgres://relay:relay@127.0.0.1:1/relay' },
+      logger,
+    );
+    try {
+      await waitFor(() => lines.some((l) => l.msg === 'not ready'));
+      const line = lines.find((l) => l.msg === 'not ready') as unknown as { failed: Record<string, string> };
+      expect(Object.keys(line.failed)).toContain('postgres');
+    } finally {
+      await service.stop();
+    }
+  });
+
   it('a blank RELAY_API_TOKEN is refused rather than turning authentication off', () => {
     expect(() => loadConfig({ RELAY_API_TOKEN: '  ' })).toThrow(
       'RELAY_API_TOKEN: is blank; leave it unset (or empty) to turn authentication off',
