@@ -47,6 +47,23 @@ describe('authentication', () => {
     if (status === 401) expect(await res.json()).toMatchObject({ error: { code: 'unauthorized' } });
   });
 
+  it.each([
+    [undefined, 'missing bearer token (Authorization: Bearer <token>)'],
+    ['  ', 'missing bearer token (Authorization: Bearer <token>)'],
+    [
+      `Bearer ${TOKEN} extra`,
+      'malformed bearer token: expected one token without spaces (Authorization: Bearer <token>)',
+    ],
+    ['Bearer', 'malformed bearer token: expected one token without spaces (Authorization: Bearer <token>)'],
+    [`Basic ${TOKEN}`, 'unsupported authorization scheme "Basic"; expected Authorization: Bearer <token>'],
+    ['Bearer nope', 'invalid bearer token'],
+  ])('401 for Authorization %j says what is wrong, never the value', async (authorization, message) => {
+    const secured = h.app({ apiToken: TOKEN });
+    const res = await secured.request('/workflows', headers(authorization));
+    expect(res.status).toBe(401);
+    expect(await res.json()).toMatchObject({ error: { code: 'unauthorized', message } });
+  });
+
   it('leaves /healthz and /readyz open, guards /metrics and unknown routes', async () => {
     const secured = h.app({ apiToken: TOKEN });
     expect((await secured.request('/healthz')).status).toBe(200);
