@@ -188,7 +188,7 @@ export function createWorker(opts: WorkerOptions = {}): Worker {
 
   /**
    * Runs an attempt and writes its result. Whatever happens, the attempt ends here: it leaves `held` (so
-   * a bug can at worst stop its heartbeats and let the reaper re-queue it, never hold it forever) and
+   * a bug can at worst stop its heartbeats and let the reaper fail it for a retry, never hold it forever) and
    * frees its capacity.
    */
   async function execute(h: Held, p: PreparedTask, completer: Completer): Promise<void> {
@@ -307,7 +307,7 @@ export function createWorker(opts: WorkerOptions = {}): Worker {
         workerId,
         mine.map((h) => ({ id: h.claim.id, attempt: h.claim.attempt })),
       );
-      // Not ours any more (reaped and re-queued, cancelled): stop the work, its result will be discarded.
+      // Not ours any more (reaped as lost, cancelled): stop the work, its result will be discarded.
       const lost = mine.filter((h) => !alive.has(h.claim.id) && !h.finished).map((h) => h.claim.id);
       if (lost.length > 0) abort(lost, 'SUPERSEDED');
     } catch (err) {
@@ -438,7 +438,7 @@ export function createWorker(opts: WorkerOptions = {}): Worker {
         const failed = moved.filter((r) => r.failed).length;
         logger.info({ handedBack: moved.length - failed, failed }, 'running tasks handed back');
       } catch (err) {
-        // The reaper re-queues them once their heartbeats stop.
+        // The reaper fails them as lost once their heartbeats stop, and the scheduler retries them.
         logger.error({ err, tasks: left.length }, 'handing back tasks failed');
       }
       abort(
