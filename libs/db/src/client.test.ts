@@ -41,13 +41,18 @@ describe('createSql', () => {
     const frozen = createSql(db.url, { max: 1, idleInTransactionTimeoutMs: 300 });
     try {
       // A process that stops between two statements of its transaction, holding the row.
+      let locked: () => void = () => {};
+      const holding = new Promise<void>((resolve) => {
+        locked = resolve;
+      });
       const stuck = frozen.begin(async (tx) => {
         await tx`UPDATE idle_locks SET n = n + 1 WHERE id = 1`;
+        locked();
         await new Promise((resolve) => setTimeout(resolve, 1500));
         await tx`SELECT 1`;
       });
       stuck.catch(() => {});
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await holding;
       const started = Date.now();
       await db.sql`UPDATE idle_locks SET n = n + 10 WHERE id = 1`;
       expect(Date.now() - started).toBeLessThan(1300);

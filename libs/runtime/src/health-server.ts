@@ -22,9 +22,8 @@ export interface HealthServerOptions {
   /** Budget of each check; a check still pending after it counts as failed. Default 2000. */
   checkTimeoutMs?: number;
   /**
-   * At start (first after a second, as connections open), run the checks every this many ms until
-   * they all pass, logging 'not ready' (with the reasons) and then 'ready': a service given a wrong
-   * DATABASE_URL says so at once, not only when something probes /readyz. Default 5000; 0: off.
+   * At start, run the checks every this many ms until they all pass (see
+   * {@link watchStartupReadiness}). Default 5000; 0: off.
    */
   startupCheckIntervalMs?: number;
 }
@@ -72,7 +71,38 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 }
 
 const ROUTES = new Set(['/healthz', '/readyz', '/metrics']);
-const STARTUP_FIRST_CHECK_MS = 1000;
+
+/**
+ * At a service's start, runs `isReady` (the first time after a second, as the service's connections
+ * are still opening, then every `intervalMs`) until it resolves true; the check itself logs 'not
+ * ready' with the reasons and then 'ready', so a wrong DATABASE_URL shows at once, not only when
+ * something probes /readyz. Nothing runs once ready: probes take over. Returns a function that stops
+ * the watch.
+ */
+export function watchStartupReadiness(
+  isReady: () => Promise<boolean>,
+  options: { logger: Logger; intervalMs: number },
+): () => void {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const schedule = (ms: number): void => {
+    timer = setTimeout(watch, ms);
+    timer.unref();
+  };
+  const watch = (): void => {
+    isReady().then(
+      (ready) => {
+        if (!ready && !stopped) schedule(options.intervalMs);
+      },
+      (err: unknown) => options.logger.error({ err }, 'readiness check failed'),
+    );
+  };
+  schedule(Math.min(1000, options.intervalMs));
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+  };
+}
 
 /**
  * Starts a node:http server with GET /healthz (200 `{status:'ok'}` while the process runs), GET /readyz
@@ -86,7 +116,6 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
   const checkTimeoutMs = options.checkTimeoutMs ?? 2000;
   let wasReady: boolean | undefined;
   let draining = false;
-  let closed = false;
 
   // Probes come every few seconds: log transitions only, not every failed probe.
   async function check(): Promise<ReadinessReport> {
@@ -140,33 +169,21 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
   logger.info({ port }, 'health server listening');
 
   const startupIntervalMs = options.startupCheckIntervalMs ?? 5000;
-  let startupTimer: NodeJS.Timeout | undefined;
-  const watchStartup = (): void => {
-    check().then(
-      (report) => {
-        if (report.ready || closed || draining) return;
-        startupTimer = setTimeout(watchStartup, startupIntervalMs);
-        startupTimer.unref();
-      },
-      (err: unknown) => logger.error({ err }, 'readiness check failed'),
-    );
-  };
-  // The first after a second: the service's connections are still opening when it starts.
-  if (startupIntervalMs > 0) {
-    startupTimer = setTimeout(watchStartup, Math.min(STARTUP_FIRST_CHECK_MS, startupIntervalMs));
-    startupTimer.unref();
-  }
+  const stopWatching =
+    startupIntervalMs > 0
+      ? watchStartupReadiness(async () => (await check()).ready, { logger, intervalMs: startupIntervalMs })
+      : () => {};
 
   return {
     port,
     drain: () => {
       if (!draining) logger.info('draining: not ready');
       draining = true;
+      stopWatching();
     },
     close: () =>
       new Promise<void>((resolve, reject) => {
-        closed = true;
-        clearTimeout(startupTimer);
+        stopWatching();
         server.close((err) => (err ? reject(err) : resolve()));
         server.closeIdleConnections();
       }),

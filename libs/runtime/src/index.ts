@@ -46,6 +46,7 @@ export {
   type ReadinessReport,
   runChecks,
   startHealthServer,
+  watchStartupReadiness,
 } from './health-server.js';
 export { CHURNING_SERVICE_SEMI_SPACE_MB, SERVICE_MAX_OLD_SPACE_MB, serviceNodeOptions } from './heap.js';
 export { instanceId } from './instance-id.js';

@@ -2,7 +2,7 @@ export { canonicalDefinitionJson, type TaskSummary, taskSummary } from './canoni
 export { type CronSchedule, checkCron, cronEverFires, nextCronTick, parseCron } from './cron.js';
 export { type DurationResult, MAX_DURATION_MS, parseDuration } from './duration.js';
 export { formatIssue, WorkflowValidationError } from './errors.js';
-export { jsonSyntaxErrorOffset } from './json-syntax.js';
+export { jsonSyntaxErrorOffset, jsonSyntaxErrorPosition } from './json-syntax.js';
 export { type DocPathSegment, formatDocPath } from './path.js';
 export {
   BUILTIN_TYPES,

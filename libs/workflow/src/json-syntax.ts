@@ -83,3 +83,11 @@ function stringEnd(text: string, start: number): { next: number; error?: undefin
   }
   return { error: text.length };
 }
+
+/** Where JSON text first breaks the grammar, as a 1-based line and column; undefined when it is valid. */
+export function jsonSyntaxErrorPosition(text: string): { line: number; column: number } | undefined {
+  const offset = jsonSyntaxErrorOffset(text);
+  if (offset === undefined) return undefined;
+  const before = text.slice(0, offset).split('\n');
+  return { line: before.length, column: (before.at(-1)?.length ?? 0) + 1 };
+}

@@ -10,7 +10,7 @@ import {
   type YAMLMap,
 } from 'yaml';
 import { findDuplicateJsonKeys } from './json-keys.js';
-import { jsonSyntaxErrorOffset } from './json-syntax.js';
+import { jsonSyntaxErrorPosition } from './json-syntax.js';
 import { type DocPathSegment, formatDocPath, type RawIssue } from './path.js';
 import { MAX_JSON_DEPTH } from './storable.js';
 import type { ParseResult, WorkflowDefinition, WorkflowIssue } from './types.js';
@@ -95,11 +95,6 @@ function locateAll(issues: RawIssue[], root: unknown, lines: LineCounter): Workf
   return located.sort((a, b) => rank(a) - rank(b));
 }
 
-function positionOf(text: string, offset: number): Position {
-  const before = text.slice(0, offset).split('\n');
-  return { line: before.length, column: (before.at(-1)?.length ?? 0) + 1 };
-}
-
 /** 1-based line and column of any offset, from one O(n) pass over the text's line breaks. */
 function lineIndex(text: string): (offset: number) => Position {
   const starts = [0];
@@ -128,13 +123,8 @@ function parseJson(text: string): ParseResult {
   } catch (err) {
     const message = (err as Error).message;
     // V8 names a position for some errors only; the scanner finds it for every one.
-    const given = /at position (\d+)/.exec(message)?.[1];
-    const offset = jsonSyntaxErrorOffset(text) ?? (given === undefined ? undefined : Number(given));
-    const issue: WorkflowIssue = { path: '', message: `JSON syntax error: ${message}` };
-    return {
-      ok: false,
-      issues: [offset === undefined ? issue : { ...issue, ...positionOf(text, offset) }],
-    };
+    const position = jsonSyntaxErrorPosition(text);
+    return { ok: false, issues: [{ path: '', message: `JSON syntax error: ${message}`, ...position }] };
   }
   const repeated = findDuplicateJsonKeys(text);
   const result = validateRaw(doc);

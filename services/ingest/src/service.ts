@@ -9,6 +9,7 @@ import {
   createRedis,
   type Logger,
   portError,
+  watchStartupReadiness,
 } from '@relay/runtime';
 import { createApp } from './app.js';
 import type { IngestConfig } from './config.js';
@@ -34,7 +35,6 @@ export interface IngestService {
 
 /** How often ingest re-checks Postgres and Redis at start until both answer. */
 const STARTUP_CHECK_INTERVAL_MS = 5000;
-const STARTUP_FIRST_CHECK_MS = 1000;
 
 /**
  * Wires config -> logger -> clients -> repository -> app and listens on `config.port`
@@ -83,29 +83,16 @@ export async function startIngest(
   logger.info({ url }, 'ingest listening');
   if (config.apiToken === undefined) logger.warn({ url }, OPEN_API_WARNING);
 
-  // Until Postgres and Redis answer, say so (the /readyz route logs 'not ready' with the reasons, then
-  // 'ready'), also when nothing probes it: a wrong DATABASE_URL shows at once. The other services'
-  // health servers do the same.
-  let startupTimer: NodeJS.Timeout | undefined;
-  let stopped = false;
-  const watchStartup = (): void => {
-    Promise.resolve(app.request('/readyz')).then(
-      (res) => {
-        if (res.status === 200 || stopped) return;
-        startupTimer = setTimeout(watchStartup, STARTUP_CHECK_INTERVAL_MS);
-        startupTimer.unref();
-      },
-      (err: unknown) => logger.error({ err }, 'readiness check failed'),
-    );
-  };
-  // First after a second: the clients' connections are still opening right after listen.
-  startupTimer = setTimeout(watchStartup, STARTUP_FIRST_CHECK_MS);
-  startupTimer.unref();
+  // Until Postgres and Redis answer, say so (the /readyz route logs 'not ready' with the reasons,
+  // then 'ready'), as the other services' health servers do.
+  const stopWatching = watchStartupReadiness(async () => (await app.request('/readyz')).status === 200, {
+    logger,
+    intervalMs: STARTUP_CHECK_INTERVAL_MS,
+  });
 
   let stopping: Promise<void> | undefined;
   const stop = async (): Promise<void> => {
-    stopped = true;
-    clearTimeout(startupTimer);
+    stopWatching();
     await new Promise<void>((resolve, reject) => {
       server.close((err) => (err ? reject(err) : resolve()));
       // Keep-alive sockets with no request in flight would hold close() open.

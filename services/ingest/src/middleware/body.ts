@@ -1,5 +1,5 @@
 import { IncomingMessage } from 'node:http';
-import { findUnstorableJson, formatDocPath, jsonSyntaxErrorOffset } from '@relay/workflow';
+import { findUnstorableJson, formatDocPath, jsonSyntaxErrorPosition } from '@relay/workflow';
 import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import * as v from 'valibot';
@@ -131,15 +131,10 @@ export async function readJsonBody<TSchema extends v.GenericSchema>(
       value = JSON.parse(text);
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
-      const offset = jsonSyntaxErrorOffset(text);
-      if (offset === undefined) {
-        throw new ValidationError(`body is not valid JSON: ${reason}`, [{ path: '(body)', message: reason }]);
-      }
-      const before = text.slice(0, offset).split('\n');
-      const line = before.length;
-      const column = (before.at(-1)?.length ?? 0) + 1;
-      throw new ValidationError(`body is not valid JSON: ${reason} (line ${line}, column ${column})`, [
-        { path: '(body)', message: reason, line, column },
+      const at = jsonSyntaxErrorPosition(text);
+      const where = at ? ` (line ${at.line}, column ${at.column})` : '';
+      throw new ValidationError(`body is not valid JSON: ${reason}${where}`, [
+        { path: '(body)', message: reason, ...at },
       ]);
     }
   }
