@@ -220,6 +220,16 @@ describe('GET /runs', () => {
     expect(((await blank.json()) as { runs: { id: string }[] }).runs).toEqual(everything.runs);
   });
 
+  it('refuses an unknown parameter, so a misspelt filter does not list every run', async () => {
+    const res = await app.request('/runs?workflowID=other');
+    expect(res.status).toBe(400);
+    const error = await errorOf(res);
+    expect(error.details).toEqual([
+      { path: 'workflowID', message: 'unknown parameter (known: workflowId, status, limit, cursor)' },
+    ]);
+    expect(error.message).toContain('workflowID');
+  });
+
   it('takes cursors at the edges of years 1 and 9999', async () => {
     for (const micros of ['-62135596800000000', '253402300799999999']) {
       const res = await app.request(`/runs?cursor=${Buffer.from(`${micros}.x`).toString('base64url')}`);

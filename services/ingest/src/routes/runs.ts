@@ -28,32 +28,36 @@ const RejectBody = v.strictObject({
   reason: v.optional(v.pipe(v.string('must be a string'), v.maxLength(MAX_TEXT_LENGTH))),
 });
 
-const ListRunsQuery = v.object({
-  workflowId: v.optional(v.string()),
-  status: v.optional(v.picklist(RUN_STATUSES, `must be one of ${RUN_STATUSES.join(', ')}`)),
-  limit: v.optional(
-    v.pipe(
-      v.string(),
-      v.regex(/^\d+$/, 'must be an integer from 1 to 1000'),
-      v.transform(Number),
-      v.minValue(1, 'must be an integer from 1 to 1000'),
-      v.maxValue(1000, 'must be an integer from 1 to 1000'),
+// Strict: a misspelt filter (`workflowID=x`) must not list every run.
+const ListRunsQuery = v.strictObject(
+  {
+    workflowId: v.optional(v.string()),
+    status: v.optional(v.picklist(RUN_STATUSES, `must be one of ${RUN_STATUSES.join(', ')}`)),
+    limit: v.optional(
+      v.pipe(
+        v.string(),
+        v.regex(/^\d+$/, 'must be an integer from 1 to 1000'),
+        v.transform(Number),
+        v.minValue(1, 'must be an integer from 1 to 1000'),
+        v.maxValue(1000, 'must be an integer from 1 to 1000'),
+      ),
+      '50',
     ),
-    '50',
-  ),
-  // The nextCursor of the previous page.
-  cursor: v.optional(
-    v.pipe(
-      v.string(),
-      v.rawTransform(({ dataset, addIssue, NEVER }) => {
-        const position = decodeCursor(dataset.value);
-        if (position) return position;
-        addIssue({ message: 'must be the nextCursor of an earlier GET /runs' });
-        return NEVER;
-      }),
+    // The nextCursor of the previous page.
+    cursor: v.optional(
+      v.pipe(
+        v.string(),
+        v.rawTransform(({ dataset, addIssue, NEVER }) => {
+          const position = decodeCursor(dataset.value);
+          if (position) return position;
+          addIssue({ message: 'must be the nextCursor of an earlier GET /runs' });
+          return NEVER;
+        }),
+      ),
     ),
-  ),
-});
+  },
+  'unknown parameter (known: workflowId, status, limit, cursor)',
+);
 
 // A page's position, opaque to clients: base64url of `<started_at in epoch µs>.<run id>`.
 function encodeCursor(position: RunPosition): string {
