@@ -1,6 +1,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { formatIssue, parseWorkflow } from '@relay/workflow';
+import {
+  canonicalDefinitionJson,
+  formatIssue,
+  parseWorkflow,
+  parseWorkflowOrThrow,
+  workflowToYaml,
+} from '@relay/workflow';
 import { describe, expect, it } from 'vitest';
 
 const dir = fileURLToPath(new URL('../examples/', import.meta.url));
@@ -21,5 +27,12 @@ describe('examples/', () => {
   it.each(files)('%s is a valid workflow', (file) => {
     const result = parseWorkflow(readFileSync(`${dir}${file}`, 'utf8'));
     expect(result.ok ? [] : result.issues.map(formatIssue)).toEqual([]);
+  });
+
+  it.each(files)('%s comes back from workflowToYaml as the same definition', (file) => {
+    const def = parseWorkflowOrThrow(readFileSync(`${dir}${file}`, 'utf8'));
+    const again = parseWorkflowOrThrow(workflowToYaml(def));
+    expect(again).toEqual(def);
+    expect(canonicalDefinitionJson(again)).toBe(canonicalDefinitionJson(def));
   });
 });

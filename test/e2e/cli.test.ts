@@ -1,5 +1,8 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import {
@@ -78,6 +81,20 @@ it('comes up with the examples applied and runs one through the CLI', async () =
   const runId = /run (\S+) started/.exec(stdout)?.[1];
   const status = await run(process.execPath, [relay, 'status', runId!], { env: env() });
   expect(status.stdout).toMatch(/greet\s+SUCCESS\s+1\s+"hello, Ada"/);
+});
+
+it('exports a workflow as YAML that apply takes back unchanged', async () => {
+  const exported = await run(process.execPath, [relay, 'export', 'flaky-retry'], { env: env() });
+  expect(exported.stdout).toMatch(/^id: flaky-retry\n/);
+  expect(exported.stdout).toContain('initial: 500ms');
+  const file = join(tmpdir(), `relay-export-${process.pid}.yaml`);
+  await writeFile(file, exported.stdout);
+  try {
+    const applied = await run(process.execPath, [relay, 'apply', file], { env: env() });
+    expect(applied.stdout).toMatch(/unchanged workflow flaky-retry/);
+  } finally {
+    await rm(file, { force: true });
+  }
 });
 
 it('restarts a service that dies', async () => {

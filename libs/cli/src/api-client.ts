@@ -35,8 +35,9 @@ export function createApiClient(options: ApiOptions) {
     path: string,
     body: { text: string; contentType: string } | object | undefined,
     check: Check<T>,
+    accept = 'application/json',
   ): Promise<T> {
-    const headers: Record<string, string> = { accept: 'application/json' };
+    const headers: Record<string, string> = { accept };
     if (options.token) headers.authorization = `Bearer ${options.token}`;
     let payload: string | undefined;
     if (body && 'text' in body && 'contentType' in body) {
@@ -60,8 +61,10 @@ export function createApiClient(options: ApiOptions) {
       throw new UnreachableError(`cannot reach the Relay API at ${options.baseUrl}: ${reason}`);
     }
     const text = await response.text();
-    let json: unknown = null;
-    if (text) {
+    // A 2xx answer in another type than JSON (YAML) is the text itself.
+    const asText = response.ok && !/^application\/json\b/i.test(response.headers.get('content-type') ?? '');
+    let json: unknown = asText ? text : null;
+    if (text && !asText) {
       try {
         json = JSON.parse(text);
       } catch {
@@ -87,6 +90,19 @@ export function createApiClient(options: ApiOptions) {
   }
   return {
     get: <T>(path: string, check: Check<T>) => request('GET', path, undefined, check),
+    /** GET of a text answer in media type `accept` (e.g. application/yaml). */
+    getText: (path: string, accept: string) =>
+      request(
+        'GET',
+        path,
+        undefined,
+        (value, at) => {
+          if (typeof value !== 'string')
+            throw new AnswerShapeError(`${at || 'answer'}: expected ${accept} text`);
+          return value;
+        },
+        accept,
+      ),
     post: <T>(
       path: string,
       body: { text: string; contentType: string } | object | undefined,

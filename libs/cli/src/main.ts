@@ -1,6 +1,13 @@
 import { parseArgs } from 'node:util';
 import { apiOptionsFromEnv, createApiClient, envValue } from './api-client.js';
-import { applyWorkflows, decide, listRuns, showRun, startRun } from './commands/api-commands.js';
+import {
+  applyWorkflows,
+  decide,
+  exportWorkflow,
+  listRuns,
+  showRun,
+  startRun,
+} from './commands/api-commands.js';
 import { CliError } from './errors.js';
 
 // The fleet commands (up, start, migrate) are imported in their case below, not here: they pull in
@@ -17,6 +24,7 @@ fleet
 
 workflows and runs (talk to RELAY_URL, default http://localhost:8080, with RELAY_API_TOKEN)
   apply FILE|DIR...                                register workflows from YAML or JSON files
+  export WORKFLOW                                  its current definition as YAML (apply takes it back)
   run WORKFLOW [--input JSON|@FILE|-] [--wait]     start a run (input inline, from a file or stdin);
                                                    --wait follows it to the end
   status RUN                                       a run and its tasks
@@ -33,6 +41,7 @@ const ARGUMENTS: Record<string, number | undefined> = {
   up: 0,
   start: 1,
   migrate: 0,
+  export: 1,
   run: 1,
   status: 1,
   runs: 0,
@@ -110,6 +119,9 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'apply':
       await applyWorkflows(api(), args, print);
+      return 0;
+    case 'export':
+      await exportWorkflow(api(), args[0], (text) => process.stdout.write(text));
       return 0;
     case 'run':
       return startRun(api(), args[0], { input: values.input, wait: values.wait }, print);

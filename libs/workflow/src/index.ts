@@ -1,5 +1,6 @@
 export { canonicalDefinitionJson, type TaskSummary, taskSummary } from './canonical.js';
 export { type CronSchedule, checkCron, cronEverFires, nextCronTick, parseCron } from './cron.js';
+export { formatDuration, workflowToYaml } from './document.js';
 export { type DurationResult, MAX_DURATION_MS, parseDuration } from './duration.js';
 export { formatIssue, WorkflowValidationError } from './errors.js';
 export { jsonSyntaxErrorOffset, jsonSyntaxErrorPosition } from './json-syntax.js';

@@ -1,6 +1,7 @@
 import type { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, jsonRequest, openHarness, yamlRequest } from '../test/harness.js';
+import { prefersYaml } from './routes/workflows.js';
 
 const ORDERS_YAML = `
 id: orders
@@ -257,11 +258,60 @@ describe('GET /workflows', () => {
     });
   });
 
+  it('GET /workflows/:id with Accept: application/yaml gives YAML that POST /workflows takes back unchanged', async () => {
+    const yaml = `id: exported
+name: Exported
+defaults: { retries: 2, timeout: 90s }
+tasks:
+  fetch: { type: http, with: { url: "https://example.com/\${{ input.id }}", method: GET } }
+  charge: { needs: [fetch], queue: payments, backoff: { initial: 500ms, max: 5s } }
+  ship: { needs: [charge], requires_approval: true, type: shell, with: { command: "echo 'a: b'\\nexit 0\\n" } }
+`;
+    const created = await app.request('/workflows', yamlRequest(yaml));
+    expect(created.status, await created.clone().text()).toBe(201);
+    const res = await app.request('/workflows/exported', { headers: { accept: 'application/yaml' } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/yaml; charset=utf-8');
+    const exported = await res.text();
+    expect(exported).toContain('requires_approval: true');
+    expect(exported).not.toContain('defaults');
+    const again = await app.request('/workflows', yamlRequest(exported));
+    expect(again.status).toBe(200);
+    expect(await again.json()).toMatchObject({ id: 'exported', status: 'unchanged', version: 1 });
+    // JSON stays the answer for JSON clients and for none in particular.
+    for (const accept of ['application/json', '*/*', 'application/json, application/yaml;q=0.5']) {
+      const json = await app.request('/workflows/exported', { headers: { accept } });
+      expect(json.headers.get('content-type')).toMatch(/^application\/json/);
+    }
+  });
+
   it('404 for an unknown workflow', async () => {
     const res = await app.request('/workflows/nope');
     expect(res.status).toBe(404);
     expect(await res.json()).toEqual({
       error: { code: 'not_found', message: "workflow 'nope' not found", details: null },
     });
+  });
+});
+
+describe('prefersYaml', () => {
+  it.each([
+    [undefined, false],
+    ['', false],
+    ['*/*', false],
+    ['application/json', false],
+    ['application/yaml', true],
+    ['text/yaml', true],
+    ['Application/YAML; charset=utf-8', true],
+    ['application/x-yaml', true],
+    ['application/yaml, application/json', true],
+    ['application/json, application/yaml', false],
+    ['application/json;q=0.5, application/yaml', true],
+    ['application/yaml;q=0.5, */*', false],
+    ['application/yaml;q=0, application/json', false],
+    ['application/yaml;q=0', false],
+    ['text/html, application/yaml;q=0.9', false],
+  ])('%j: %s', (accept, expected) => {
+    expect(prefersYaml(accept)).toBe(expected);
   });
 });

@@ -8,6 +8,7 @@ import { type ApiClient, createApiClient } from '../api-client.js';
 import { ApiError, UnreachableError } from '../errors.js';
 import {
   applyWorkflows,
+  exportWorkflow,
   listRuns,
   nextPollDelay,
   OUTAGE_POLL_MS,
@@ -28,7 +29,7 @@ let baseUrl: string;
 let dir: string;
 let answer: { status: number; body: string; contentType?: string } = { status: 200, body: '{}' };
 /** The last request the server got. */
-let received = { url: '', body: '' };
+let received = { url: '', body: '', accept: '' };
 
 beforeAll(async () => {
   server = createServer((req, res) => {
@@ -38,7 +39,7 @@ beforeAll(async () => {
       body += chunk;
     });
     req.on('end', () => {
-      received = { url: req.url ?? '', body };
+      received = { url: req.url ?? '', body, accept: req.headers.accept ?? '' };
       res.writeHead(answer.status, { 'content-type': answer.contentType ?? 'application/json' });
       res.end(answer.body);
     });
@@ -203,6 +204,7 @@ describe('relay run --wait', () => {
       },
     };
     const client: ApiClient = {
+      getText: async () => expect.unreachable('no text GET'),
       post: async <T>(_path: string, _body: unknown, check: Check<T>) => check({ id: 'r1' }, ''),
       get: async <T>(path: string, check: Check<T>) => {
         expect(path).toBe('/runs/r1');
@@ -354,5 +356,29 @@ describe('relay output and options', () => {
       '401 unauthorized: invalid bearer token',
     );
     expect(lines).toEqual([]);
+  });
+});
+
+describe('relay export', () => {
+  it('asks for YAML and writes the answer as it came', async () => {
+    const yaml = 'id: w\ntasks:\n  a:\n    type: noop\n';
+    answer = { status: 200, body: yaml, contentType: 'application/yaml; charset=utf-8' };
+    let written = '';
+    await exportWorkflow(api(), 'w 1', (text) => {
+      written += text;
+    });
+    expect(written).toBe(yaml);
+    expect(received).toMatchObject({ url: '/workflows/w%201', accept: 'application/yaml' });
+  });
+
+  it("fails with the API's error for an unknown workflow, and without an id", async () => {
+    answer = {
+      status: 404,
+      body: JSON.stringify({
+        error: { code: 'not_found', message: "workflow 'w' not found", details: null },
+      }),
+    };
+    await expect(exportWorkflow(api(), 'w', () => undefined)).rejects.toThrow(/workflow 'w' not found/);
+    await expect(exportWorkflow(api(), undefined, () => undefined)).rejects.toThrow(/give a WORKFLOW id/);
   });
 });

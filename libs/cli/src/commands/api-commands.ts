@@ -237,6 +237,16 @@ export async function startRun(
 }
 
 /** `relay status RUN`: the run and a table of its tasks. */
+/** `relay export WORKFLOW`: the workflow's current definition as YAML that `relay apply` takes back. */
+export async function exportWorkflow(
+  api: ApiClient,
+  workflowId: string | undefined,
+  write: (text: string) => void,
+) {
+  if (!workflowId) throw new CliError('export: give a WORKFLOW id');
+  write(await api.getText(`/workflows/${encodeURIComponent(workflowId)}`, 'application/yaml'));
+}
+
 export async function showRun(api: ApiClient, runId: string | undefined, print: (line: string) => void) {
   if (!runId) throw new CliError('status: give a RUN id');
   const run = await api.get(`/runs/${encodeURIComponent(runId)}`, RunDetail);
