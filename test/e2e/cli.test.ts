@@ -83,7 +83,9 @@ it('comes up with the examples applied and runs one through the CLI', async () =
   expect(status.stdout).toMatch(/greet\s+SUCCESS\s+1\s+"hello, Ada"/);
 });
 
-it('exports a workflow as YAML that apply takes back unchanged', async () => {
+it('lists the workflows, and exports one as YAML that apply takes back unchanged', async () => {
+  const listed = await run(process.execPath, [relay, 'workflows'], { env: env() });
+  expect(listed.stdout).toMatch(/^flaky-retry\s+Flaky upstream, retried\s+\d{4}-/m);
   const exported = await run(process.execPath, [relay, 'export', 'flaky-retry'], { env: env() });
   expect(exported.stdout).toMatch(/^id: flaky-retry\n/);
   expect(exported.stdout).toContain('initial: 500ms');

@@ -106,3 +106,8 @@ export const RunList = object({
   ),
   nextCursor: optional(nullable(string)),
 });
+
+/** GET /workflows. */
+export const WorkflowList = object({
+  workflows: array(object({ id: string, name: string, updatedAt: string })),
+});

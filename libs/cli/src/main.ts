@@ -5,6 +5,7 @@ import {
   decide,
   exportWorkflow,
   listRuns,
+  listWorkflows,
   showRun,
   startRun,
 } from './commands/api-commands.js';
@@ -24,6 +25,7 @@ fleet
 
 workflows and runs (talk to RELAY_URL, default http://localhost:8080, with RELAY_API_TOKEN)
   apply FILE|DIR...                                register workflows from YAML or JSON files
+  workflows                                        the registered workflows
   export WORKFLOW                                  its current definition as YAML (apply takes it back)
   run WORKFLOW [--input JSON|@FILE|-] [--wait]     start a run (input inline, from a file or stdin);
                                                    --wait follows it to the end
@@ -41,6 +43,7 @@ const ARGUMENTS: Record<string, number | undefined> = {
   up: 0,
   start: 1,
   migrate: 0,
+  workflows: 0,
   export: 1,
   run: 1,
   status: 1,
@@ -119,6 +122,9 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'apply':
       await applyWorkflows(api(), args, print);
+      return 0;
+    case 'workflows':
+      await listWorkflows(api(), print);
       return 0;
     case 'export':
       await exportWorkflow(api(), args[0], (text) => process.stdout.write(text));

@@ -10,6 +10,7 @@ import {
   applyWorkflows,
   exportWorkflow,
   listRuns,
+  listWorkflows,
   nextPollDelay,
   OUTAGE_POLL_MS,
   POLL_MAX_MS,
@@ -380,5 +381,27 @@ describe('relay export', () => {
     };
     await expect(exportWorkflow(api(), 'w', () => undefined)).rejects.toThrow(/workflow 'w' not found/);
     await expect(exportWorkflow(api(), undefined, () => undefined)).rejects.toThrow(/give a WORKFLOW id/);
+  });
+});
+
+describe('relay workflows', () => {
+  it('lists each workflow on a line, a name with control characters escaped', async () => {
+    answer = {
+      status: 200,
+      body: JSON.stringify({
+        workflows: [
+          { id: 'hello', name: 'Hello', updatedAt: '2026-12-01T10:00:00.000Z' },
+          { id: 'orders', name: 'Orders\u001b[2J', updatedAt: '2026-12-02T10:00:00.000Z' },
+        ],
+      }),
+    };
+    const { lines, print } = printed();
+    await listWorkflows(api(), print);
+    expect(received.url).toBe('/workflows');
+    expect(lines).toEqual([
+      'WORKFLOW  NAME             UPDATED',
+      'hello     Hello            2026-12-01T10:00:00.000Z',
+      'orders    Orders\\u001b[2J  2026-12-02T10:00:00.000Z',
+    ]);
   });
 });

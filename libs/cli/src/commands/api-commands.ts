@@ -1,6 +1,6 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
-import { AppliedWorkflow, IgnoredAnswer, RunDetail, RunList, StartedRun } from '../answers.js';
+import { AppliedWorkflow, IgnoredAnswer, RunDetail, RunList, StartedRun, WorkflowList } from '../answers.js';
 import type { ApiClient } from '../api-client.js';
 import { ApiError, CliError, UnreachableError } from '../errors.js';
 
@@ -237,6 +237,13 @@ export async function startRun(
 }
 
 /** `relay status RUN`: the run and a table of its tasks. */
+/** `relay workflows`: every registered workflow, by id. */
+export async function listWorkflows(api: ApiClient, print: (line: string) => void) {
+  const { workflows } = await api.get('/workflows', WorkflowList);
+  const rows = workflows.map((w) => [w.id, printable(w.name), w.updatedAt]);
+  for (const line of table(['WORKFLOW', 'NAME', 'UPDATED'], rows)) print(line);
+}
+
 /** `relay export WORKFLOW`: the workflow's current definition as YAML that `relay apply` takes back. */
 export async function exportWorkflow(
   api: ApiClient,
