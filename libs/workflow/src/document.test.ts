@@ -29,7 +29,110 @@ describe('formatDuration', () => {
   });
 });
 
+/** Strings a YAML writer can get wrong: syntax, other types, blanks, line breaks, odd characters. */
+const TRICKY_STRINGS = [
+  'x',
+  'a b',
+  '1',
+  '0x1a',
+  '010',
+  '1e3',
+  '1_000',
+  '+1',
+  '-1',
+  '.5',
+  '1.',
+  '.inf',
+  '.NaN',
+  '2024-01-01',
+  'true',
+  'False',
+  'yes',
+  'No',
+  'ON',
+  'off',
+  'y',
+  'N',
+  'null',
+  'Null',
+  '~',
+  '',
+  ' ',
+  '  ',
+  'a ',
+  ' a',
+  'a: b',
+  'a:b',
+  'a:',
+  ':a',
+  'a #b',
+  'a#b',
+  '#a',
+  '- a',
+  '-a',
+  '? a',
+  '?a',
+  '<<',
+  '*a',
+  '&a',
+  '!a',
+  '%a',
+  '@a',
+  '`a',
+  '|',
+  '>',
+  '{a}',
+  '[1]',
+  'a, b',
+  'a]',
+  "'a'",
+  '"a"',
+  "it's",
+  'say "hi"',
+  'a\\b',
+  '${{ input.v }}',
+  'a\tb',
+  '\ta',
+  'a\u0007b',
+  'a\u007fb',
+  'a\u0085b',
+  'a\u2028b',
+  '\ufeffa',
+  'é ü ß',
+  '漢字',
+  '🚀',
+  'line\nline',
+  'a\n',
+  'a\n\n',
+  'a\n\n\n',
+  '\na',
+  '\n\na\nb',
+  '  indented\nline',
+  'line\n  indented',
+  'trailing \nline',
+  'a\r\nb',
+  'a\n\tb',
+  'x\n#not a comment\n- not a list\n',
+  'k: v\n---\n...\n',
+  'x'.repeat(300),
+  `${'word '.repeat(60)}end`,
+];
+
 describe('workflowToYaml', () => {
+  it.each(TRICKY_STRINGS.map((text) => [JSON.stringify(text).slice(0, 40), text]))(
+    'gives back %s as a value, a key and a list item',
+    (_name, text) => {
+      const def = parseWorkflowOrThrow(
+        JSON.stringify({
+          id: 'w',
+          name: text.trim() === '' ? 'w' : text,
+          tasks: { a: { type: 'custom', with: { v: text, [text]: [text, { [text]: text }] } } },
+        }),
+      );
+      expect(roundTrip(def)).toEqual(def);
+    },
+  );
+
   it('writes only what differs from the defaults, on each task', () => {
     const def = parseWorkflowOrThrow(`
 id: w
@@ -45,10 +148,7 @@ tasks:
         '  a:',
         '    type: noop',
         '    retries: 2',
-        '    backoff:',
-        '      initial: 1s',
-        '      factor: 2',
-        '      max: 2m',
+        '    backoff: { initial: 1s, factor: 2, max: 2m }',
         '    timeout: 30s',
         '    queue: q',
         '  b:',
@@ -124,7 +224,7 @@ tasks:
     };
     const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
     const durations = ['1ms', '999ms', '1s', '1.5s', '90s', '2m', '0.5m', '1h', '25h'];
-    const values = ['x', '1', 'true', '', 'a: b', '${{ input.v }}', 'line\nline', 0, 1.25, -3, true, null];
+    const values = [...TRICKY_STRINGS, 0, 1.25, -3, -0, 1e21, 5e-324, true, false, null];
     for (let n = 0; n < 200; n += 1) {
       const ids: string[] = [];
       const tasks: Record<string, Record<string, unknown>> = {};
@@ -136,7 +236,14 @@ tasks:
         if (needs.length > 0) task.needs = needs;
         if (random() < 0.5) {
           task.type = 'custom.handler';
-          if (random() < 0.7) task.with = { k: pick(values), nested: { v: [pick(values), pick(values)] } };
+          if (random() < 0.7) {
+            task.with = {
+              k: pick(values),
+              [pick(TRICKY_STRINGS)]: pick(values),
+              nested: { v: [pick(values), [pick(values)], { [pick(TRICKY_STRINGS)]: pick(values) }, []] },
+              empty: pick([{}, [], '']),
+            };
+          }
         } else {
           const kind = random();
           if (kind < 0.3) {
