@@ -31,7 +31,9 @@ const PLAIN_IN_FLOW = /^[A-Za-z_][\w./-]*(?: [\w./-]+)*$/;
  * as a number, null or syntax), no `: ` or ` #`, no `:` at the end, no control or line-break
  * characters, no leading or trailing blanks.
  */
-const PLAIN_IN_BLOCK = /^[A-Za-z_](?:[^\u0000-\u001f\u007f-\u009f\u2028\u2029\ufeff:#]|:(?=[^\s])|(?<=[^\s])#)*$/;
+const PLAIN_IN_BLOCK =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what plain text must not hold
+  /^[A-Za-z_](?:[^\u0000-\u001f\u007f-\u009f\u2028\u2029\ufeff:#]|:(?=[^\s])|(?<=[^\s])#)*$/;
 const NOT_STRINGS = /^(?:true|false|null|yes|no|on|off|y|n)$/i;
 /** Longer plain scalars are quoted: an implicit key is at most 1024 characters. */
 const MAX_PLAIN = 200;
@@ -57,6 +59,7 @@ function scalarText(text: string, flow = false): string {
 }
 
 /** Characters that keep a string out of a block literal (YAML would not read them back as written). */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what a literal must not hold
 const NOT_LITERAL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\ufeff\r]|[\t ]$|[\t ]\n/;
 
 /**
@@ -119,7 +122,8 @@ function sequence(value: JsonValue[], indent: string): string {
 function taskLines(task: TaskDefinition): string[] {
   const at = '    ';
   const lines = [`  ${scalarText(task.id)}:`];
-  if (task.needs.length > 0) lines.push(`${at}needs: [${task.needs.map((id) => scalarText(id, true)).join(', ')}]`);
+  if (task.needs.length > 0)
+    lines.push(`${at}needs: [${task.needs.map((id) => scalarText(id, true)).join(', ')}]`);
   lines.push(`${at}type: ${scalarText(task.type)}`);
   if (Object.keys(task.with).length > 0) lines.push(`${at}with:\n${mapping(task.with, `${at}  `)}`);
   if (task.retries !== TASK_DEFAULTS.retries) lines.push(`${at}retries: ${task.retries}`);
