@@ -68,6 +68,12 @@ describe('parseWorkflow rejects, naming the path', () => {
       'must not start or end with whitespace',
     ],
     [
+      'an event type longer than POST /events takes',
+      `id: w\non: { event: ${'e'.repeat(257)} }\ntasks:\n  a: {}\n`,
+      'on.event',
+      'must be at most 256 characters (the longest type POST /events takes)',
+    ],
+    [
       'a schedule that never fires',
       'id: w\non: { schedule: "0 0 31 2 *" }\ntasks:\n  a: {}\n',
       'on.schedule',

@@ -16,6 +16,9 @@ export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'] as
 /** `with.env` names of a `shell` task. */
 export const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+/** Longest `on.event`: the longest event type POST /events takes (contracts' MAX_OPAQUE_ID_LENGTH). */
+export const MAX_EVENT_TYPE_LENGTH = 256;
+
 /** Upper bound of `retries`. */
 export const MAX_RETRIES = 100;
 

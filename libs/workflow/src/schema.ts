@@ -2,7 +2,7 @@ import * as v from 'valibot';
 import { checkCron, cronEverFires, parseCron } from './cron.js';
 import { parseDuration } from './duration.js';
 import { suggest } from './path.js';
-import { HANDLER_NAME_PATTERN, ID_PATTERN, MAX_RETRIES } from './rules.js';
+import { HANDLER_NAME_PATTERN, ID_PATTERN, MAX_EVENT_TYPE_LENGTH, MAX_RETRIES } from './rules.js';
 
 type Entries = v.ObjectEntries;
 
@@ -193,6 +193,11 @@ const On = v.nullish(
         v.check((s) => s.trim().length > 0, 'must not be empty'),
         // POST /events matches the type exactly: a stray space would silently never match.
         v.check((s) => s.trim() === s, 'must not start or end with whitespace'),
+        // Nor would a type longer than POST /events takes.
+        v.maxLength(
+          MAX_EVENT_TYPE_LENGTH,
+          `must be at most ${MAX_EVENT_TYPE_LENGTH} characters (the longest type POST /events takes)`,
+        ),
       ),
     ),
     schedule: v.optional(

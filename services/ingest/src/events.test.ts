@@ -1,3 +1,5 @@
+import { MAX_OPAQUE_ID_LENGTH } from '@relay/contracts';
+import { MAX_EVENT_TYPE_LENGTH } from '@relay/workflow';
 import type { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, jsonRequest, openHarness, yamlRequest } from '../test/harness.js';
@@ -162,6 +164,8 @@ describe('POST /events', () => {
   it.each([
     ['no type', { payload: {} }, 'type'],
     ['an empty type', { type: ' ', payload: {} }, 'type'],
+    // No on.event can hold one: it would start nothing, silently.
+    ['a type with surrounding spaces', { type: ' order.created', payload: {} }, 'type'],
     ['a numeric type', { type: 5, payload: {} }, 'type'],
     ['a numeric id', { type: 'order.created', id: 5, payload: {} }, 'id'],
     ['an empty id', { type: 'order.created', id: '', payload: {} }, 'id'],
@@ -176,6 +180,10 @@ describe('POST /events', () => {
     expect(res.body.error?.details?.map((d) => d.path)).toContain(path);
     const [after] = await h.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM runs`;
     expect(after?.n).toBe(before?.n);
+  });
+
+  it('takes event types as long as the longest on.event registration allows', () => {
+    expect(MAX_EVENT_TYPE_LENGTH).toBe(MAX_OPAQUE_ID_LENGTH);
   });
 
   it('415 for a body that is not JSON, 401 without the token when one is set', async () => {

@@ -125,7 +125,8 @@ export interface Repository {
  * RUNNING run.
  */
 export type DecisionOutcome =
-  | { kind: 'recorded' }
+  /** `by` and `reason` as recorded: the first request's, when two of the same decision race. */
+  | { kind: 'recorded'; by: string | null; reason: string | null }
   | { kind: 'decided'; decision: TaskDecision['decision']; by: string | null }
   | { kind: 'not-blocked' };
 
@@ -383,7 +384,7 @@ export function createRepository(sql: Sql, options: { timeoutMs: number }): Repo
     // lost. Concurrent requests serialize on the row's key: the later one sees the earlier's row.
     recordDecision: ({ runId, taskId, decision, by, reason }) =>
       bounded(async () => {
-        const rows = await sql`
+        const rows = await sql<{ decided_by: string | null; reason: string | null }[]>`
           INSERT INTO task_decisions (task_run_id, decision, decided_by, reason)
           SELECT tr.id, ${decision}, ${by ?? null}, ${reason ?? null}
           FROM task_runs tr JOIN runs r ON r.id = tr.run_id
@@ -391,8 +392,9 @@ export function createRepository(sql: Sql, options: { timeoutMs: number }): Repo
             AND r.cancel_requested_at IS NULL
           ON CONFLICT (task_run_id) DO UPDATE SET decision = task_decisions.decision
             WHERE task_decisions.decision = EXCLUDED.decision
-          RETURNING task_run_id`;
-        if (rows.length > 0) return { kind: 'recorded' } as const;
+          RETURNING decided_by, reason`;
+        const [recorded] = rows;
+        if (recorded) return { kind: 'recorded', by: recorded.decided_by, reason: recorded.reason } as const;
         // A new statement, so it sees a conflicting row that a concurrent request committed meanwhile.
         const [other] = await sql<{ decision: TaskDecision['decision']; by: string | null }[]>`
           SELECT d.decision, d.decided_by AS by

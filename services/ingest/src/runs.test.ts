@@ -396,6 +396,16 @@ describe('approve and reject', () => {
     ]);
     expect(await decisionOf('ship')).toEqual({ decision: 'APPROVED', decided_by: 'ana', reason: null });
 
+    // By someone else: announced naming the first decider, as the row does (the scheduler writes what the
+    // event says; two concurrent approvals must not record two deciders).
+    const third = (await h.readRunsStream()).length;
+    expect(
+      (await app.request(`/runs/${runId}/tasks/ship/approve`, jsonRequest('POST', { by: 'carl' }))).status,
+    ).toBe(202);
+    expect((await h.readRunsStream()).slice(third)).toMatchObject([
+      { type: 'TaskApproved', data: { runId, taskId: 'ship', by: 'ana' } },
+    ]);
+
     // The other decision while the first is not yet applied: refused, nothing recorded or announced.
     const published = (await h.readRunsStream()).length;
     const reject = await app.request(
@@ -423,6 +433,19 @@ describe('approve and reject', () => {
 
     expect((await app.request(`/runs/${runId}/tasks/pick/approve`, { method: 'POST' })).status).toBe(409);
     expect(await decisionOf('pick')).toBeUndefined();
+  });
+
+  it('a rejection repeated by someone else is announced with the first one by and reason', async () => {
+    const runId = await startRun({});
+    await insertTaskRun(h.sql, { runId, workflowId: 'shipping', taskId: 'ship', status: 'BLOCKED' });
+    const first = jsonRequest('POST', { by: 'bo', reason: 'address missing' });
+    expect((await app.request(`/runs/${runId}/tasks/ship/reject`, first)).status).toBe(202);
+    const before = (await h.readRunsStream()).length;
+    const second = jsonRequest('POST', { by: 'carl', reason: 'not today' });
+    expect((await app.request(`/runs/${runId}/tasks/ship/reject`, second)).status).toBe(202);
+    const announced = (await h.readRunsStream()).slice(before);
+    expect(announced).toHaveLength(1);
+    expect(announced[0]?.data).toEqual({ runId, taskId: 'ship', by: 'bo', reason: 'address missing' });
   });
 
   it('concurrent approve and reject: exactly one is accepted, and the row records that one', async () => {
@@ -486,9 +509,33 @@ describe('approve and reject', () => {
     expect(await h.sql`SELECT 1 FROM task_decisions WHERE task_run_id = ${`${runId}:ship`}`).toHaveLength(0);
   });
 
-  it('400 for a non-string by, naming it', async () => {
-    const res = await app.request('/runs/x/tasks/y/approve', jsonRequest('POST', { by: 5 }));
-    expect(res.status).toBe(400);
-    expect((await errorOf(res)).details?.map((d) => d.path)).toEqual(['by']);
+  it.each([
+    ['a non-string by', { by: 5 }, 'must be a string'],
+    ['a blank by', { by: '   ' }, 'must not be blank'],
+    ['a by with a line break', { by: 'ana\nrejected by bo' }, 'must not contain control characters'],
+  ])('400 for %s, naming it', async (_name, body, message) => {
+    for (const verb of ['approve', 'reject']) {
+      const res = await app.request(`/runs/x/tasks/y/${verb}`, jsonRequest('POST', body));
+      expect(res.status).toBe(400);
+      const error = await errorOf(res);
+      expect(error.details?.map((d) => d.path)).toEqual(['by']);
+      expect(error.message).toContain(message);
+    }
+  });
+
+  it('409 after the run ended names the decision applied', async () => {
+    const runId = await startRun({});
+    await insertTaskRun(h.sql, { runId, workflowId: 'shipping', taskId: 'ship', status: 'BLOCKED' });
+    const reject = jsonRequest('POST', { by: 'bo', reason: 'address missing' });
+    expect((await app.request(`/runs/${runId}/tasks/ship/reject`, reject)).status).toBe(202);
+    // As the scheduler applies it: the task fails, and the run with it.
+    await h.sql`UPDATE task_runs SET status = 'FAILED' WHERE id = ${`${runId}:ship`}`;
+    await h.sql`UPDATE runs SET status = 'FAILED', finished_at = now() WHERE id = ${runId}`;
+    const late = await app.request(`/runs/${runId}/tasks/ship/approve`, { method: 'POST' });
+    expect(late.status).toBe(409);
+    expect(await errorOf(late)).toMatchObject({
+      message: `run '${runId}' is FAILED, not RUNNING (task 'ship' rejected by bo)`,
+      details: { runStatus: 'FAILED', decision: 'REJECTED', decidedBy: 'bo' },
+    });
   });
 });

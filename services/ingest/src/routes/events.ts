@@ -15,7 +15,11 @@ const text = (what: string) =>
   );
 
 const EventBody = v.strictObject({
-  type: text('the event type workflows subscribe to with on.event'),
+  type: v.pipe(
+    text('the event type workflows subscribe to with on.event'),
+    // No on.event has them (registration refuses them): such a type would silently start nothing.
+    v.check((s) => s.trim() === s, 'must not start or end with whitespace'),
+  ),
   id: v.optional(text("the sender's id of this event")),
   payload: v.pipe(
     v.unknown(),

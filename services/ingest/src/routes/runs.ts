@@ -20,7 +20,18 @@ const CancelBody = v.strictObject({
 });
 
 const by = v.optional(
-  v.pipe(v.string('must be a string'), v.minLength(1), v.maxLength(MAX_OPAQUE_ID_LENGTH)),
+  v.pipe(
+    v.string('must be a string'),
+    v.minLength(1),
+    v.maxLength(MAX_OPAQUE_ID_LENGTH),
+    // A name, shown in errors as "rejected by <by>": blanks or a line break would garble them.
+    v.check((s) => s.trim().length > 0, 'must not be blank'),
+    v.check(
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this refuses
+      (s) => !/[\u0000-\u001f\u007f]/.test(s),
+      'must not contain control characters (line breaks, tabs)',
+    ),
+  ),
 );
 const ApproveBody = v.strictObject({ by });
 const RejectBody = v.strictObject({
@@ -163,26 +174,27 @@ export function runRoutes({ repo, bus, config, logger }: AppDeps): Hono {
   app.post('/runs/:id/tasks/:taskId/approve', async (c) => {
     const { id: runId, taskId } = c.req.param();
     const body = await readJsonBody(c, ApproveBody);
-    await decide({ runId, taskId, decision: 'APPROVED', by: body.by });
-    await publish({ type: 'TaskApproved', data: { runId, taskId, ...(body.by ? { by: body.by } : {}) } });
-    logger.info({ runId, taskId, by: body.by }, 'task approval requested');
+    const { by } = await decide({ runId, taskId, decision: 'APPROVED', by: body.by });
+    await publish({ type: 'TaskApproved', data: { runId, taskId, ...(by ? { by } : {}) } });
+    logger.info({ runId, taskId, by }, 'task approval requested');
     return c.json({ runId, taskId, decision: 'approved' }, 202);
   });
 
   app.post('/runs/:id/tasks/:taskId/reject', async (c) => {
     const { id: runId, taskId } = c.req.param();
     const body = await readJsonBody(c, RejectBody);
-    await decide({ runId, taskId, decision: 'REJECTED', by: body.by, reason: body.reason });
+    const { by, reason } = await decide({
+      runId,
+      taskId,
+      decision: 'REJECTED',
+      by: body.by,
+      reason: body.reason,
+    });
     await publish({
       type: 'TaskRejected',
-      data: {
-        runId,
-        taskId,
-        ...(body.by ? { by: body.by } : {}),
-        ...(body.reason ? { reason: body.reason } : {}),
-      },
+      data: { runId, taskId, ...(by ? { by } : {}), ...(reason ? { reason } : {}) },
     });
-    logger.info({ runId, taskId, by: body.by }, 'task rejection requested');
+    logger.info({ runId, taskId, by }, 'task rejection requested');
     return c.json({ runId, taskId, decision: 'rejected' }, 202);
   });
 
@@ -190,11 +202,12 @@ export function runRoutes({ repo, bus, config, logger }: AppDeps): Hono {
   // reconciler re-announces a recorded decision whose event was lost. The first decision stands: the same
   // one again is a 202 while the task is still BLOCKED; the other one is a 409 naming the first, as is any
   // decision once the task has moved on (SPEC: 409 unless BLOCKED). A task that left BLOCKED between the
-  // check and the record gets requireBlocked's 409.
-  async function decide(decision: TaskDecision): Promise<void> {
+  // check and the record gets requireBlocked's 409. Returns `by` and `reason` as recorded, which the event
+  // carries: of two concurrent requests of the same decision, the first one's (the row's).
+  async function decide(decision: TaskDecision): Promise<{ by: string | null; reason: string | null }> {
     await requireBlocked(decision);
     const outcome = await repo.recordDecision(decision);
-    if (outcome.kind === 'recorded') return;
+    if (outcome.kind === 'recorded') return { by: outcome.by, reason: outcome.reason };
     if (outcome.kind === 'decided') throw decidedConflict(decision.taskId, outcome);
     await requireBlocked(decision);
     throw new ConflictError(`task '${decision.taskId}' is no longer BLOCKED`);
@@ -210,8 +223,10 @@ export function runRoutes({ repo, bus, config, logger }: AppDeps): Hono {
     if (target.kind === 'missing-task')
       throw new NotFoundError(`task '${taskId}' not found in run '${runId}'`);
     if (target.runStatus !== 'RUNNING') {
-      throw new ConflictError(`run '${runId}' is ${target.runStatus}, not RUNNING`, {
+      const decided = target.decided ? ` (task '${taskId}' ${decidedText(target.decided)})` : '';
+      throw new ConflictError(`run '${runId}' is ${target.runStatus}, not RUNNING${decided}`, {
         runStatus: target.runStatus,
+        ...(target.decided ? { decision: target.decided.decision, decidedBy: target.decided.by } : {}),
       });
     }
     if (target.cancelRequested) {
