@@ -46,6 +46,14 @@ export interface RunRecord extends RunListItem {
   taskOrder: string[] | null;
 }
 
+/** The decision recorded for a task that required approval. */
+export interface DecisionRecord {
+  decision: 'APPROVED' | 'REJECTED';
+  by: string | null;
+  reason: string | null;
+  decidedAt: Date;
+}
+
 export interface TaskRunRecord {
   taskId: string;
   status: string;
@@ -113,7 +121,9 @@ export interface Repository {
     limit: number;
     after?: RunPosition;
   }): Promise<(RunListItem & { position: RunPosition })[]>;
-  findRun(id: string): Promise<{ run: RunRecord; tasks: TaskRunRecord[] } | null>;
+  findRun(
+    id: string,
+  ): Promise<{ run: RunRecord; tasks: TaskRunRecord[]; decisions: Map<string, DecisionRecord> } | null>;
   requestCancel(runId: string, reason?: string): Promise<CancelOutcome>;
   findDecisionTarget(runId: string, taskId: string): Promise<DecisionTarget>;
   recordDecision(decision: TaskDecision): Promise<DecisionOutcome>;
@@ -294,26 +304,39 @@ export function createRepository(sql: Sql, options: { timeoutMs: number }): Repo
     findRun: (id) =>
       bounded(() =>
         sql.begin('isolation level repeatable read read only', async (tx) => {
-          const [run] = await tx<RunRecord[]>`
+          const [row] = await tx<(RunRecord & { approvalTasks: string[] })[]>`
             SELECT r.id, r.workflow_id AS "workflowId", r.workflow_version AS "workflowVersion", r.status,
                    r.input, r.error, r.started_at AS "startedAt", r.finished_at AS "finishedAt",
                    r.cancel_requested_at AS "cancelRequestedAt",
-                   -- The task order only: a 20,000-task definition is 4 MB of JSON to send and parse.
-                   CASE WHEN v.definition IS NOT NULL THEN
-                     ARRAY(SELECT e.t ->> 'id'
-                           FROM jsonb_array_elements(v.definition -> 'tasks') WITH ORDINALITY AS e(t, n)
-                           ORDER BY e.n)
-                   END AS "taskOrder"
+                   -- The task order only (a 20,000-task definition is 4 MB of JSON to send and parse), and
+                   -- the tasks that wait for a decision (the only ones that can have one), in one pass.
+                   CASE WHEN v.definition IS NOT NULL THEN d.ids END AS "taskOrder",
+                   coalesce(d.gated, '{}') AS "approvalTasks"
             FROM runs r
             LEFT JOIN workflow_versions v ON v.workflow_id = r.workflow_id AND v.version = r.workflow_version
+            LEFT JOIN LATERAL (
+              SELECT coalesce(array_agg(e.t ->> 'id' ORDER BY e.n), '{}') AS ids,
+                     array_agg(e.t ->> 'id') FILTER (WHERE e.t -> 'requiresApproval' = 'true') AS gated
+              FROM jsonb_array_elements(v.definition -> 'tasks') WITH ORDINALITY AS e(t, n)
+            ) d ON true
             WHERE r.id = ${id}`;
-          if (!run) return null;
+          if (!row) return null;
+          const { approvalTasks, ...run } = row;
           const tasks = await tx<TaskRunRecord[]>`
             SELECT task_id AS "taskId", status, attempt, output, error,
                    started_at AS "startedAt", finished_at AS "finishedAt"
             FROM task_runs WHERE run_id = ${id}
             ORDER BY task_id`;
-          return { run, tasks: [...tasks] };
+          const decisions = new Map<string, DecisionRecord>();
+          if (approvalTasks.length > 0) {
+            const rows = await tx<(DecisionRecord & { taskRunId: string })[]>`
+              SELECT task_run_id AS "taskRunId", decision, decided_by AS by, reason, decided_at AS "decidedAt"
+              FROM task_decisions WHERE task_run_id = ANY(${approvalTasks.map((task) => `${id}:${task}`)}::text[])`;
+            for (const { taskRunId, ...decision } of rows) {
+              decisions.set(taskRunId.slice(id.length + 1), decision);
+            }
+          }
+          return { run, tasks: [...tasks], decisions };
         }),
       ),
 

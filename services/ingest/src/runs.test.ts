@@ -448,6 +448,32 @@ describe('approve and reject', () => {
     expect(announced[0]?.data).toEqual({ runId, taskId: 'ship', by: 'bo', reason: 'address missing' });
   });
 
+  it('GET /runs/:id shows who decided what, and when, on the tasks that required approval', async () => {
+    const gated =
+      'id: gated\ntasks:\n  build: {}\n  ship: { needs: [build], requires_approval: true }\n  hold: { requires_approval: true }\n';
+    expect((await app.request('/workflows', yamlRequest(gated))).status).toBe(201);
+    const runId = await startRun({}, 'gated');
+    await insertTaskRun(h.sql, { runId, workflowId: 'gated', taskId: 'build', status: 'SUCCESS' });
+    await insertTaskRun(h.sql, { runId, workflowId: 'gated', taskId: 'ship', status: 'BLOCKED' });
+    await insertTaskRun(h.sql, { runId, workflowId: 'gated', taskId: 'hold', status: 'BLOCKED' });
+    const reject = jsonRequest('POST', { by: 'bo', reason: 'freeze' });
+    expect((await app.request(`/runs/${runId}/tasks/ship/reject`, reject)).status).toBe(202);
+    const { tasks } = (await (await app.request(`/runs/${runId}`)).json()) as {
+      tasks: { taskId: string; decision?: { decidedAt: string } }[];
+    };
+    expect(tasks.map((t) => [t.taskId, 'decision' in t])).toEqual([
+      ['build', false],
+      ['ship', true],
+      ['hold', false],
+    ]);
+    expect(tasks[1]?.decision).toEqual({
+      decision: 'rejected',
+      by: 'bo',
+      reason: 'freeze',
+      decidedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+    });
+  });
+
   it('concurrent approve and reject: exactly one is accepted, and the row records that one', async () => {
     for (let round = 0; round < 10; round += 1) {
       const runId = await startRun({});

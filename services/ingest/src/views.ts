@@ -1,5 +1,5 @@
 import { taskSummary } from '@relay/workflow';
-import type { RunRecord, TaskRunRecord, WorkflowRecord } from './repository.js';
+import type { DecisionRecord, RunRecord, TaskRunRecord, WorkflowRecord } from './repository.js';
 
 /** `GET /workflows/:id`. */
 export function presentWorkflow(workflow: WorkflowRecord) {
@@ -33,8 +33,13 @@ const iso = (value: Date | null): string | null => (value === null ? null : valu
  * cancelled before its RunStarted was applied never gets task runs). Task runs outside the definition
  * (should not happen) are appended in task id order so nothing stored is hidden.
  */
-export function presentRun(run: RunRecord, taskRuns: TaskRunRecord[]) {
+export function presentRun(
+  run: RunRecord,
+  taskRuns: TaskRunRecord[],
+  decisions: ReadonlyMap<string, DecisionRecord> = new Map(),
+) {
   const byTask = new Map(taskRuns.map((taskRun) => [taskRun.taskId, taskRun]));
+  const presentTaskRun = (taskRun: TaskRunRecord) => presentTask(taskRun, decisions.get(taskRun.taskId));
   const order = run.taskOrder ?? [];
   const listed = new Set(order);
   const unstarted = run.status === 'RUNNING' ? 'PENDING' : 'CANCELLED';
@@ -68,7 +73,8 @@ function unstartedTaskRun(taskId: string, status: 'PENDING' | 'CANCELLED'): Task
   };
 }
 
-function presentTaskRun(taskRun: TaskRunRecord) {
+/** One task of `GET /runs/:id`; `decision` only on a task that required approval and has one. */
+function presentTask(taskRun: TaskRunRecord, decision: DecisionRecord | undefined) {
   return {
     taskId: taskRun.taskId,
     status: taskRun.status,
@@ -77,5 +83,15 @@ function presentTaskRun(taskRun: TaskRunRecord) {
     error: taskRun.error,
     startedAt: iso(taskRun.startedAt),
     finishedAt: iso(taskRun.finishedAt),
+    ...(decision
+      ? {
+          decision: {
+            decision: decision.decision === 'APPROVED' ? 'approved' : 'rejected',
+            by: decision.by,
+            reason: decision.reason,
+            decidedAt: decision.decidedAt.toISOString(),
+          },
+        }
+      : {}),
   };
 }

@@ -150,7 +150,7 @@ export function runRoutes({ repo, bus, config, logger }: AppDeps): Hono {
   app.get('/runs/:id', async (c) => {
     const found = await repo.findRun(c.req.param('id'));
     if (!found) throw new NotFoundError(`run '${c.req.param('id')}' not found`);
-    return c.json(presentRun(found.run, found.tasks));
+    return c.json(presentRun(found.run, found.tasks, found.decisions));
   });
 
   app.post('/runs/:id/cancel', async (c) => {
