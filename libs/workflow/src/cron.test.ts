@@ -32,14 +32,86 @@ describe('checkCron', () => {
     ['* * * foo *', 'invalid month "foo" (allowed 1-12 or names)'],
     ['*/0 * * * *', 'invalid step "/0" in minute'],
     ['*/x * * * *', 'invalid step "/x" in minute'],
-    ['5-1 * * * *', 'invalid range "5-1" in minute: it runs backwards (write 1-5)'],
-    ['* * * dec-jan *', 'invalid range "dec-jan" in month: it runs backwards (write jan-dec)'],
+    [
+      '5-1 * * * *',
+      'invalid range "5-1" in minute: it runs backwards and ranges do not wrap around (for 5 through 1 write 5-59,0-1)',
+    ],
+    [
+      '0 22-2 * * *',
+      'invalid range "22-2" in hour: it runs backwards and ranges do not wrap around (for 22 through 2 write 22-23,0-2)',
+    ],
+    [
+      '* * * dec-jan *',
+      'invalid range "dec-jan" in month: it runs backwards and ranges do not wrap around (for dec through jan write dec,jan)',
+    ],
+    [
+      '* * * NOV-FEB *',
+      'invalid range "NOV-FEB" in month: it runs backwards and ranges do not wrap around (for NOV through FEB write NOV-DEC,JAN-FEB)',
+    ],
+    [
+      '* * 30-2 * *',
+      'invalid range "30-2" in day of month: it runs backwards and ranges do not wrap around (for 30 through 2 write 30-31,1-2)',
+    ],
+    [
+      '0 0 * * FRI-SUN',
+      'invalid range "FRI-SUN" in day of week: it runs backwards and ranges do not wrap around (for FRI through SUN write FRI-7)',
+    ],
+    [
+      '0 0 * * 6-1',
+      'invalid range "6-1" in day of week: it runs backwards and ranges do not wrap around (for 6 through 1 write 6-7,1)',
+    ],
     ['1-2-3 * * * *', 'invalid minute "1-2-3" (allowed 0-59)'],
     ['1,,2 * * * *', 'invalid minute "" (allowed 0-59)'],
     ['@daily', 'must be a cron expression with 5 fields (minute hour day-of-month month day-of-week), got 1'],
     ['? * * * *', 'invalid minute "?" (allowed 0-59)'],
   ])('rejects %j', (expression, reason) => {
     expect(checkCron(expression)).toBe(reason);
+  });
+});
+
+describe('the fix a backwards range suggests', () => {
+  const fields = [
+    { at: 0, min: 0, max: 59, key: 'minutes', names: undefined },
+    { at: 1, min: 0, max: 23, key: 'hours', names: undefined },
+    { at: 2, min: 1, max: 31, key: 'daysOfMonth', names: undefined },
+    {
+      at: 3,
+      min: 1,
+      max: 12,
+      key: 'months',
+      names: ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'],
+    },
+    { at: 4, min: 0, max: 6, key: 'daysOfWeek', names: ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'] },
+  ] as const;
+  const expression = (at: number, part: string) =>
+    ['0', '0', '*', '*', '*'].map((p, i) => (i === at ? part : p)).join(' ');
+
+  it('is valid and covers exactly from through the end and the start through to, in every field', () => {
+    let checked = 0;
+    for (const field of fields) {
+      const spell = (n: number, named: boolean) =>
+        named && field.names ? (field.names[field.key === 'months' ? n - 1 : n] as string) : String(n);
+      for (let low = field.min; low <= field.max; low += 1) {
+        for (let high = field.min; high < low; high += 1) {
+          for (const named of field.names ? [false, true] : [false]) {
+            const range = `${spell(low, named)}-${spell(high, named)}`;
+            const problem = checkCron(expression(field.at, range));
+            const fix = /write (\S+)\)$/.exec(problem ?? '')?.[1];
+            expect(fix, `${field.key} ${range}: ${problem}`).toBeDefined();
+            const parsed = parseCron(expression(field.at, fix as string));
+            const expected = new Set<number>();
+            for (let n = low; n <= field.max; n += 1) expected.add(n);
+            for (let n = field.min; n <= high; n += 1) expected.add(n);
+            expect(
+              [...parsed[field.key]].sort((a, b) => a - b),
+              `${range} -> ${fix}`,
+            ).toEqual([...expected].sort((a, b) => a - b));
+            checked += 1;
+          }
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(2000);
   });
 });
 

@@ -41,8 +41,26 @@ function checkItem(item: string, field: Field): string | null {
   const high = parseValue(to, field);
   if (high === null) return bad;
   // Vixie cron has no wrap-around ranges: 22-2 would be empty, not 22 to 2.
-  if (high < low) return `invalid range "${range}" in ${field.name}: it runs backwards (write ${to}-${from})`;
+  if (high < low) {
+    return `invalid range "${range}" in ${field.name}: it runs backwards and ranges do not wrap around (for ${from} through ${to} write ${wrapped(from, to, low, high, field)})`;
+  }
   return null;
+}
+
+/** `from` through the field's end, then its start through `to`: what a backwards range meant. */
+function wrapped(from: string, to: string, low: number, high: number, field: Field): string {
+  // Day of week: 7 is Sunday too, so FRI-SUN is FRI-7.
+  if (field.name === 'day of week')
+    return high === 0 ? `${from}-7` : `${from}-7,${high === 1 ? to : `1-${to}`}`;
+  const named = field.names !== undefined && !/^\d/.test(from);
+  const text = (n: number) => {
+    if (!named) return String(n);
+    const name = field.names?.[field.name === 'month' ? n - 1 : n] ?? String(n);
+    return from === from.toUpperCase() ? name.toUpperCase() : name;
+  };
+  const head = low === field.max ? from : `${from}-${text(field.max)}`;
+  const tail = high === field.min ? to : `${text(field.min)}-${to}`;
+  return `${head},${tail}`;
 }
 
 /**

@@ -117,6 +117,43 @@ describe('on.schedule', () => {
     expect(await ticksOf('late')).toEqual(['2026-11-28T11:00:00.000Z']);
   });
 
+  it('fires no tick older than the catch-up window after a stall of a running scheduler', async () => {
+    await scheduled('stalled', '*/5 * * * *', '2026-11-28T09:00:00Z');
+    const clock = { t: Date.parse('2026-11-28T10:00:30Z') };
+    loop(clock);
+    await waitFor(async () => ((await runsOf('stalled')).length === 2 ? true : undefined), {
+      timeoutMs: 5000,
+    });
+    // An hour in which it could not fire (Postgres away, the process paused): what a restarted scheduler
+    // would fire, the last 10 minutes' ticks, not twelve runs in a burst.
+    clock.t = Date.parse('2026-11-28T11:00:30Z');
+    await waitFor(async () => ((await runsOf('stalled')).length >= 4 ? true : undefined), {
+      timeoutMs: 5000,
+    });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await ticksOf('stalled')).toEqual([
+      '2026-11-28T09:55:00.000Z',
+      '2026-11-28T10:00:00.000Z',
+      '2026-11-28T10:55:00.000Z',
+      '2026-11-28T11:00:00.000Z',
+    ]);
+  });
+
+  it('finds a tick more than five years away once it comes within reach, without a restart', async () => {
+    // 29 February on a Sunday: 2032, past nextCronTick's five-year horizon from 2026.
+    await scheduled('leap-sunday', '0 0 29 2 */7', '2026-01-01T00:00:00Z');
+    const clock = { t: Date.parse('2026-12-03T12:00:00Z') };
+    loop(clock);
+    await new Promise((r) => setTimeout(r, 100));
+    clock.t = Date.parse('2032-02-28T23:59:00Z');
+    await new Promise((r) => setTimeout(r, 100));
+    clock.t = Date.parse('2032-02-29T00:00:05Z');
+    await waitFor(async () => ((await runsOf('leap-sunday')).length === 1 ? true : undefined), {
+      timeoutMs: 5000,
+    });
+    expect(await ticksOf('leap-sunday')).toEqual(['2032-02-29T00:00:00.000Z']);
+  });
+
   it('catches up only after the newest claimed tick, however far back the window reaches', async () => {
     await scheduled('hourly', '0 * * * *', '2026-11-26T00:00:00Z');
     // Claimed before, and then deleted by the retention but for the newest: 2026-11-27T10:00.

@@ -51,7 +51,9 @@ export function startCronLoop(opts: CronLoopOptions): CronLoop {
     for (const w of listed) {
       seen.add(w.workflowId);
       const current = entries.get(w.workflowId);
-      if (current?.schedule === w.schedule) continue;
+      // Kept as it is unless the schedule changed, or it had no tick within nextCronTick's horizon (five
+      // years away, e.g. 29 February on a Sunday): looked for again at each reload.
+      if (current?.schedule === w.schedule && current.next !== null) continue;
       let parsed: CronSchedule;
       try {
         parsed = parseCron(w.schedule);
@@ -98,6 +100,11 @@ export function startCronLoop(opts: CronLoopOptions): CronLoop {
     const t = now();
     if (t >= nextReloadAt) await reload(t);
     for (const [workflowId, entry] of entries) {
+      // A scheduler that could not fire for a while (Postgres away, the process paused) skips what a
+      // restarted one would: ticks older than the catch-up window.
+      if (entry.next !== null && entry.next < t - opts.catchUpMs) {
+        entry.next = nextCronTick(entry.parsed, t - opts.catchUpMs - 1);
+      }
       while (entry.next !== null && entry.next <= t && !stopped) {
         await fire(workflowId, entry, entry.next);
         entry.next = nextCronTick(entry.parsed, entry.next);
