@@ -79,6 +79,7 @@ const TaskRow = object({
   attempt: integer,
   output: unknownValue,
   error: nullable(string),
+  decision: optional(object({ decision: string, by: nullable(string) })),
 });
 
 /** `GET /runs/:id`. */

@@ -318,6 +318,30 @@ describe('relay output and options', () => {
     expect(printable('two\nlines\tand\u0000')).toBe('two\\nlines\\tand\\u0000');
   });
 
+  it('shows who decided a gated task that has no output or error yet', async () => {
+    const task = { status: 'READY', attempt: 0, output: null, error: null };
+    answer = {
+      status: 200,
+      body: JSON.stringify({
+        ...RUN,
+        status: 'RUNNING',
+        error: null,
+        tasks: [
+          { ...task, taskId: 'ship', decision: { decision: 'approved', by: 'ana', reason: null } },
+          { ...task, taskId: 'gate', decision: { decision: 'approved', by: null, reason: null } },
+          { ...task, taskId: 'next' },
+        ],
+      }),
+    };
+    const { lines, print } = printed();
+    await showRun(api(), 'r', print);
+    expect(lines.slice(-3)).toEqual([
+      'ship  READY   0        approved by ana',
+      'gate  READY   0        approved',
+      'next  READY   0',
+    ]);
+  });
+
   it('says how to get the next page of runs on standard error, not in the table', async () => {
     answer = { status: 200, body: JSON.stringify({ runs: [], nextCursor: 'abc' }) };
     const { lines, print } = printed();

@@ -266,9 +266,11 @@ export async function showRun(api: ApiClient, runId: string | undefined, print: 
     String(t.attempt),
     t.error
       ? printable(t.error.split('\n')[0]!.slice(0, 80))
-      : t.output === null
-        ? ''
-        : JSON.stringify(t.output).slice(0, 80),
+      : t.output !== null
+        ? JSON.stringify(t.output).slice(0, 80)
+        : t.decision
+          ? printable(`${t.decision.decision}${t.decision.by ? ` by ${t.decision.by}` : ''}`)
+          : '',
   ]);
   for (const line of table(['TASK', 'STATUS', 'ATTEMPT', 'OUTPUT / ERROR'], rows)) print(line);
 }
