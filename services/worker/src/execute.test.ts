@@ -2,7 +2,14 @@ import { MAX_JSON_DEPTH } from '@relay/workflow';
 import { describe, expect, it } from 'vitest';
 import { attemptContext } from '../test/fixtures.js';
 import { NonRetryableError } from './errors.js';
-import { Cancellation, errorText, nestsDeeperThan, runAttempt, serializeOutput } from './execute.js';
+import {
+  Cancellation,
+  errorText,
+  nestsDeeperThan,
+  runAttempt,
+  serializeOutput,
+  UNPRINTABLE_ERROR,
+} from './execute.js';
 import type { Handler } from './types.js';
 
 const ctx = attemptContext;
@@ -134,8 +141,46 @@ describe('errorText', () => {
     [new Error('a', { cause: new Error('b', { cause: new TypeError('c') }) }), 'a: b: c'],
     [new Error('fetch failed: ECONNRESET', { cause: new Error('ECONNRESET') }), 'fetch failed: ECONNRESET'],
     [new Error('upstream', { cause: { code: 'E42' } }), 'upstream: {"code":"E42"}'],
+    [new AggregateError([new Error('a'), 'b'], 'all failed'), 'all failed: a; b'],
+    [new AggregateError([new Error('a')]), 'AggregateError: a'],
+    [new AggregateError([], 'none'), 'none'],
+    [Symbol('s'), 'Symbol(s)'],
+    [Object.create(null), '[object Object]'],
   ])('gives %o as %j', (thrown, expected) => {
     expect(errorText(thrown)).toBe(expected);
+  });
+
+  it('gives text for an Error whose message or name is not a string', () => {
+    // Object.assign(new Error('HTTP 400'), await res.json()) of a validation error: once a TypeError in
+    // the result write that wedged the worker's every later result.
+    const validation = Object.assign(new Error('HTTP 400'), { message: ['name must be a string'] });
+    expect(errorText(validation)).toBe('["name must be a string"]');
+    expect(errorText(Object.assign(new Error('x'), { message: 42, name: 7 }))).toBe('42');
+    expect(errorText(Object.assign(new Error(''), { name: undefined }))).toBe('Error');
+  });
+
+  it.each([
+    [
+      'an Error whose message getter throws',
+      Object.defineProperty(new Error('x'), 'message', {
+        get() {
+          throw new Error('no');
+        },
+      }),
+    ],
+    [
+      'a Proxy that throws on every read',
+      new Proxy(
+        {},
+        {
+          get() {
+            throw new Error('no');
+          },
+        },
+      ),
+    ],
+  ])('never throws, for %s', (_name, thrown) => {
+    expect(errorText(thrown)).toBe(UNPRINTABLE_ERROR);
   });
 
   it('is what a failed attempt records for a thrown plain object', async () => {

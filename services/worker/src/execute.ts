@@ -215,15 +215,33 @@ function reasonText(reason: unknown): string {
 /** How many causes deep errorText follows `cause`. */
 const MAX_CAUSES = 3;
 
+/** What errorText gives for a thrown value whose text cannot be read (a throwing getter or Proxy). */
+export const UNPRINTABLE_ERROR = 'the handler threw a value that cannot be shown as text';
+
 /**
- * The error text of what a handler threw. Not everything thrown is an Error: a plain object gives its
- * string `message`, else its JSON (an API client's `{ code, detail }`), never "[object Object]". An
- * Error's `cause` chain is appended (`outer: inner`), unless the message already says it (as the http
- * task's errors do), so a wrapped root cause is not lost.
+ * The error text of what a handler threw: always a string, and it never throws. Not everything thrown
+ * is an Error: a plain object gives its string `message`, else its JSON (an API client's
+ * `{ code, detail }`), never "[object Object]"; an Error whose `message` is not a string (an API's
+ * validation messages assigned onto it) gives that value's JSON. An Error's `cause` chain is appended
+ * (`outer: inner`), unless the message already says it (as the http task's errors do), and an
+ * AggregateError's errors follow its message (`all failed: a; b`), so a wrapped root cause is not lost.
  */
 export function errorText(err: unknown, depth = 0): string {
+  try {
+    return describeThrown(err, depth);
+  } catch {
+    return UNPRINTABLE_ERROR;
+  }
+}
+
+function describeThrown(err: unknown, depth: number): string {
   if (err instanceof Error) {
-    const text = err.message || err.name;
+    const message = typeof err.message === 'string' ? err.message : asText(err.message);
+    let text = message || (typeof err.name === 'string' && err.name) || 'Error';
+    if (err instanceof AggregateError && Array.isArray(err.errors) && err.errors.length > 0) {
+      const inner = err.errors.slice(0, 10).map((e) => errorText(e, MAX_CAUSES));
+      text = `${message ? `${message}: ` : `${err.name}: `}${inner.join('; ')}`;
+    }
     if (err.cause === undefined || err.cause === null || depth >= MAX_CAUSES) return text;
     const cause = errorText(err.cause, depth + 1);
     return cause === '' || text.includes(cause) ? text : `${text}: ${cause}`;
@@ -231,12 +249,25 @@ export function errorText(err: unknown, depth = 0): string {
   if (typeof err === 'object' && err !== null) {
     const { message } = err as { message?: unknown };
     if (typeof message === 'string' && message !== '') return message;
+  }
+  return asText(err);
+}
+
+/** JSON of a value when it has one other than `{}`, else its String() (a Symbol, undefined). */
+function asText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'object' && value !== null) {
     try {
-      const json = JSON.stringify(err);
+      const json = JSON.stringify(value);
       if (json !== undefined && json !== '{}') return json;
     } catch {
       // Circular or holding a BigInt: fall back to its tag.
     }
   }
-  return String(err);
+  try {
+    return String(value);
+  } catch {
+    // No toString (a null-prototype object).
+    return Object.prototype.toString.call(value);
+  }
 }

@@ -29,12 +29,13 @@ export type Handler<Input = JsonValue, Output = unknown> = (
 
 /**
  * A handler as `createWorker` takes it. Method syntax makes its parameter bivariant: an inline
- * `async (input, ctx) => ...` still sees `input` as JsonValue, and one that declares its input's shape,
- * `async (input: { amount: number }) => ...`, is accepted too (a plain function type would demand a
- * parameter that takes every JsonValue).
+ * `async (input, ctx) => ...` sees `input` as JSON (a JsonValue, or an object), and one that declares
+ * its input's shape, `async (input: { amount: number }) => ...`, is accepted too (a plain function type
+ * would demand a parameter that takes every JsonValue). `object` is there for a shape declared as an
+ * interface, which, having no index signature, is not a JsonValue to TypeScript.
  */
 export type AnyHandler = {
-  handle(input: JsonValue, ctx: TaskContext): unknown;
+  handle(input: JsonValue | object, ctx: TaskContext): unknown;
 }['handle'];
 
 /** A handler's outcome, as the completer writes it. */

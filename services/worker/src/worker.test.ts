@@ -53,6 +53,10 @@ const custom: Record<string, Handler> = {
   permanent: async () => {
     throw new NonRetryableError('card declined');
   },
+  // Object.assign(new Error('HTTP 400'), await res.json()): an array message once wedged the worker.
+  validation: async () => {
+    throw Object.assign(new Error('HTTP 400'), { message: ['name must be a string'] });
+  },
   big: async () => 'x'.repeat(2000),
   hang: (_input, ctx) =>
     new Promise((_, reject) =>
@@ -104,6 +108,7 @@ beforeAll(async () => {
     task('count', { type: 'count' }),
     task('unknown', { type: 'nobody-handles-this' }),
     task('permanent', { type: 'permanent' }),
+    task('validation', { type: 'validation' }),
     task('surrogate', { type: 'surrogate' }),
     task('big', { type: 'big' }),
     task('hang', { type: 'hang' }),
@@ -238,8 +243,13 @@ describe('built-in and custom handlers', () => {
     // Retryable: any status >= 400 is an ordinary failed attempt (SPEC §3, §4).
     ['get404', /^HTTP 404 Not Found from GET http:\/\/127\.0\.0\.1:\d+\/missing: no such thing$/, true],
     // Retryable: another worker of the pool may register the type.
-    ['unknown', /^no handler for type "nobody-handles-this" on queue "default"$/, true],
+    [
+      'unknown',
+      /^no handler for type "nobody-handles-this" on queue "default" \(every worker of a queue must register its task types: give custom handlers a queue of their own\)$/,
+      true,
+    ],
     ['permanent', /^card declined$/, false],
+    ['validation', /^\["name must be a string"\]$/, true],
     ['surrogate', /^bad \uFFFD text$/, false],
     ['big', /^output is 2002 bytes, over the limit of 1000 bytes \(RELAY_MAX_OUTPUT_BYTES\)$/, false],
     ['missing', /^template error: with\.v: input\.nope is not defined$/, false],
@@ -624,11 +634,19 @@ describe('options', () => {
     interface Receipt {
       id: string;
     }
+    // An interface has no index signature: it is not a JsonValue to TypeScript, and was refused.
+    interface Charge {
+      amount: number;
+      currency?: string;
+    }
+    const refund: Handler<Charge, Receipt> = async (input) => ({ id: `${input.amount}` });
     const worker = createWorker({
       env: {},
       logger,
       handlers: {
         charge: async (input: { amount: number }): Promise<Receipt> => ({ id: String(input.amount) }),
+        capture: async (input: Charge) => ({ id: input.currency ?? 'eur' }),
+        refund,
         notify: async (_input, ctx) => {
           ctx.logger.info('sent');
         },

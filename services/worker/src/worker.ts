@@ -218,7 +218,7 @@ export function createWorker(opts: WorkerOptions = {}): Worker {
         // one that does (and a worker deployed with the handler later can pick it up).
         result = {
           ok: false,
-          error: `no handler for type "${p.task.type}" on queue "${claim.queue}"`,
+          error: `no handler for type "${p.task.type}" on queue "${claim.queue}" (every worker of a queue must register its task types: give custom handlers a queue of their own)`,
           retryable: true,
         };
       } else {
