@@ -1,3 +1,4 @@
+import { maskUrlCredentials } from '@relay/runtime/redact';
 import { AnswerShapeError, type Check } from './answers.js';
 import { ApiError, CliError, UnexpectedAnswerError, UnreachableError } from './errors.js';
 
@@ -8,13 +9,26 @@ export interface ApiOptions {
   timeoutMs?: number;
 }
 
-/** Reads RELAY_URL (default http://localhost:8080; blank counts as unset) and RELAY_API_TOKEN. */
+/**
+ * Reads RELAY_URL (default http://localhost:8080; blank counts as unset) and RELAY_API_TOKEN. The URL
+ * must be http(s) without credentials: fetch refuses `user:password@` in a URL, and an error message
+ * must never print them, so they are refused here, masked (the API authenticates with the token).
+ */
 export function apiOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): ApiOptions {
   const baseUrl = (envValue(env, 'RELAY_URL') ?? 'http://localhost:8080').replace(/\/+$/, '');
+  let url: URL;
   try {
-    new URL(baseUrl);
+    url = new URL(baseUrl);
   } catch {
-    throw new CliError(`RELAY_URL: not a URL: "${baseUrl}"`);
+    throw new CliError(`RELAY_URL: not a URL: "${maskUrlCredentials(baseUrl)}"`);
+  }
+  if (url.username || url.password) {
+    throw new CliError(
+      `RELAY_URL: must not hold credentials ("${maskUrlCredentials(baseUrl)}"); put the API token in RELAY_API_TOKEN`,
+    );
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new CliError(`RELAY_URL: expected an http:// or https:// URL, got "${baseUrl}"`);
   }
   return { baseUrl, token: env.RELAY_API_TOKEN || undefined };
 }

@@ -92,6 +92,19 @@ describe('arguments and environment', () => {
     expect(stderr.split('\n')[0]).toBe(`relay: ${message}`);
   });
 
+  it.each([
+    ['http://ana:s3cret@127.0.0.1:1', 'RELAY_URL: must not hold credentials ("http://***@127.0.0.1:1")'],
+    ['http://:s3cret@127.0.0.1:1', 'RELAY_URL: must not hold credentials ("http://***@127.0.0.1:1")'],
+    ['http://ana:s3cret@bad host', 'RELAY_URL: not a URL: "http://***@bad host"'],
+    ['ftp://127.0.0.1:1', 'RELAY_URL: expected an http:// or https:// URL, got "ftp://127.0.0.1:1"'],
+  ])('refuses RELAY_URL %j before any request, never printing a password', async (url, message) => {
+    const { code, stdout, stderr } = await relay(['runs'], { RELAY_URL: url });
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr.split('\n')[0]).toContain(`relay: ${message}`);
+    expect(stderr).not.toContain('s3cret');
+  });
+
   it('takes a blank RELAY_URL as unset (the default address), as the services take blank variables', async () => {
     const { code, stderr } = await relay(['runs'], { RELAY_URL: ' ' });
     expect(code).toBe(1);
