@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { createLogger, type Logger } from '@relay/runtime';
 import {
@@ -115,6 +116,54 @@ describe('ingest over real HTTP', () => {
       const inputs = await database.sql<{ i: number }[]>`
         SELECT (input->>'i')::int AS i FROM runs WHERE id = ANY(${answers.map((a) => a.id)}::text[]) ORDER BY 1`;
       expect(inputs.map((r) => r.i)).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    } finally {
+      await service.stop();
+    }
+  });
+
+  it('answers 408 and closes a connection that trickles its headers or its body', async () => {
+    const config = loadConfig({
+      DATABASE_URL: database.url,
+      RELAY_PREFIX: prefix,
+      PORT: '0',
+      REDIS_URL: 'redis://127.0.0.1:6379',
+    });
+    const service = await startIngest(config, {
+      logger: createLogger({ service: 'ingest', level: 'silent' }),
+      httpTimeouts: { headersMs: 400, requestMs: 1200, checkEveryMs: 50 },
+    });
+    /** Writes `head`, then one byte of `drip` every 100 ms; resolves with what came back and when the socket closed. */
+    const slowClient = (head: string, drip: string) =>
+      new Promise<{ answer: string; afterMs: number }>((resolve, reject) => {
+        const startedAt = Date.now();
+        const socket = connect(service.port, '127.0.0.1', () => socket.write(head));
+        let answer = '';
+        let i = 0;
+        const timer = setInterval(() => {
+          if (i < drip.length && !socket.destroyed) socket.write(drip[i++] as string);
+        }, 100);
+        socket.setEncoding('utf8');
+        socket.on('data', (chunk: string) => {
+          answer += chunk;
+        });
+        socket.on('error', reject);
+        socket.on('close', () => {
+          clearInterval(timer);
+          resolve({ answer, afterMs: Date.now() - startedAt });
+        });
+      });
+    try {
+      const headers = await slowClient('GET /healthz HTTP/1.1\r\n', 'Host: x\r\nX-Slow: '.padEnd(200, 'y'));
+      expect(headers.answer).toMatch(/^HTTP\/1\.1 408 /);
+      expect(headers.afterMs).toBeLessThan(3000);
+      const body = await slowClient(
+        'POST /events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n',
+        '{"type":"slow",'.padEnd(200, ' '),
+      );
+      expect(body.answer).toMatch(/^HTTP\/1\.1 408 /);
+      expect(body.afterMs).toBeLessThan(4000);
+      // A client at normal speed is not affected.
+      expect((await fetch(`${service.url}/healthz`)).status).toBe(200);
     } finally {
       await service.stop();
     }

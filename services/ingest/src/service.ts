@@ -37,12 +37,19 @@ export interface IngestService {
 const STARTUP_CHECK_INTERVAL_MS = 5000;
 
 /**
+ * Bounds on a client that sends slowly (Node's defaults are 60 s for the headers and 300 s for the
+ * whole request, checked every 30 s): a connection that trickles its headers, or a body far slower
+ * than any real client, is answered 408 and closed instead of holding a socket for minutes.
+ */
+export const HTTP_TIMEOUTS = { headersMs: 10_000, requestMs: 60_000, checkEveryMs: 1000 };
+
+/**
  * Wires config -> logger -> clients -> repository -> app and listens on `config.port`
  * (0 = any free port). Resolves once the server is listening.
  */
 export async function startIngest(
   config: IngestConfig,
-  deps: { logger?: Logger; hostname?: string } = {},
+  deps: { logger?: Logger; hostname?: string; httpTimeouts?: typeof HTTP_TIMEOUTS } = {},
 ): Promise<IngestService> {
   const logger = deps.logger ?? createLogger({ service: 'ingest', level: config.logLevel });
   const sql = createSql(config.databaseUrl, { applicationName: 'relay-ingest' });
@@ -66,8 +73,19 @@ export async function startIngest(
   });
 
   const listen = new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-    const listening = serve({ fetch: app.fetch, port: config.port, hostname: deps.hostname }, () =>
-      resolve(listening),
+    const timeouts = deps.httpTimeouts ?? HTTP_TIMEOUTS;
+    const listening = serve(
+      {
+        fetch: app.fetch,
+        port: config.port,
+        hostname: deps.hostname,
+        serverOptions: {
+          headersTimeout: timeouts.headersMs,
+          requestTimeout: timeouts.requestMs,
+          connectionsCheckingInterval: timeouts.checkEveryMs,
+        },
+      },
+      () => resolve(listening),
     );
     // Said in terms of the setting to change, as a bad variable is (a ConfigError).
     listening.once('error', (err: NodeJS.ErrnoException) => reject(portError(err, config.port, 'PORT')));
