@@ -2,7 +2,9 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createFreshDatabase, type FreshDatabase } from '../test/fresh-database.js';
 import { checkDatabase, createKeyedSql, createSql, IDLE_IN_TRANSACTION_TIMEOUT_MS } from './client.js';
-import { DatabaseUnavailableError } from './errors.js';
+import { DatabaseUnavailableError, SchemaMissingError } from './errors.js';
+import { migrate } from './migrate.js';
+import { defaultMigrationsDir } from './migration-files.js';
 
 let db: FreshDatabase;
 beforeAll(async () => {
@@ -128,8 +130,25 @@ describe('checkDatabase', () => {
     await new Promise((resolve) => silent.close(resolve));
   });
 
-  it('resolves against a live database', async () => {
-    await expect(checkDatabase(db.sql)).resolves.toBeUndefined();
+  it('names the missing tables of an unmigrated or partly migrated database, then resolves once migrated', async () => {
+    const fresh = await createFreshDatabase();
+    try {
+      const unmigrated = await checkDatabase(fresh.sql).catch((err: unknown) => err);
+      expect(unmigrated).toBeInstanceOf(SchemaMissingError);
+      expect((unmigrated as Error).message).toBe(
+        `database has no Relay tables: apply the migrations to DATABASE_URL (npx relay migrate, or the image's "migrate" command)`,
+      );
+      await migrate(fresh.sql, { dir: defaultMigrationsDir() });
+      await expect(checkDatabase(fresh.sql)).resolves.toBeUndefined();
+      await fresh.sql`DROP TABLE task_decisions, schedule_ticks`;
+      const partial = await checkDatabase(fresh.sql).catch((err: unknown) => err);
+      expect((partial as SchemaMissingError).missingTables).toEqual(['schedule_ticks', 'task_decisions']);
+      expect((partial as Error).message).toMatch(
+        /^database lacks Relay tables schedule_ticks, task_decisions: apply/,
+      );
+    } finally {
+      await fresh.drop();
+    }
   });
 
   it('times out against a server that never answers', async () => {
@@ -139,7 +158,7 @@ describe('checkDatabase', () => {
       const started = Date.now();
       const error = await checkDatabase(sql, 200).catch((err: unknown) => err);
       expect(error).toBeInstanceOf(DatabaseUnavailableError);
-      expect((error as Error).message).toBe('database did not answer SELECT 1 within 200ms');
+      expect((error as Error).message).toBe('database did not answer within 200ms');
       expect(Date.now() - started).toBeLessThan(2000);
     } finally {
       await sql.end({ timeout: 0 });

@@ -1,5 +1,6 @@
 import postgres from 'postgres';
-import { DatabaseUnavailableError } from './errors.js';
+import { DatabaseUnavailableError, SchemaMissingError } from './errors.js';
+import { RELAY_TABLES } from './migrate.js';
 
 /** A pooled postgres.js client (tagged-template queries, `sql.begin`, `sql.reserve`). */
 export type Sql = postgres.Sql;
@@ -92,23 +93,31 @@ export function createKeyedSql(url: string, opts: { applicationName: string; max
 }
 
 /**
- * Readiness probe: resolves when `SELECT 1` answers within `timeoutMs` (default 2000), else throws
- * {@link DatabaseUnavailableError} (with the driver's error as `cause` when there is one).
+ * Readiness probe: resolves when the database answers within `timeoutMs` (default 2000) and holds
+ * every Relay table; throws {@link DatabaseUnavailableError} when it does not answer (with the
+ * driver's error as `cause` when there is one) and {@link SchemaMissingError} when tables are missing
+ * (a database nobody migrated yet, or one older than this build), so a service is not ready, and says
+ * why, instead of answering every request with "relation does not exist".
  */
 export async function checkDatabase(sql: Sql, timeoutMs = 2000): Promise<void> {
-  const query = sql`SELECT 1 AS ok`;
+  const query = sql<{ missing: string[] }[]>`
+    SELECT coalesce(array_agg(t ORDER BY n), '{}') AS missing
+    FROM unnest(${[...RELAY_TABLES]}::text[]) WITH ORDINALITY AS u(t, n)
+    WHERE to_regclass(t) IS NULL`;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<'timeout'>((resolve) => {
     timer = setTimeout(() => resolve('timeout'), timeoutMs);
   });
+  let missing: string[];
   try {
     const outcome = await Promise.race([query, timeout]);
     if (outcome === 'timeout') {
       // The query may still be waiting for a connection; cancel it so it does not linger in the pool.
       query.cancel();
       query.catch(() => {});
-      throw new DatabaseUnavailableError(`database did not answer SELECT 1 within ${timeoutMs}ms`, timeoutMs);
+      throw new DatabaseUnavailableError(`database did not answer within ${timeoutMs}ms`, timeoutMs);
     }
+    missing = outcome[0]?.missing ?? [];
   } catch (err) {
     if (err instanceof DatabaseUnavailableError) throw err;
     const reason = err instanceof Error ? err.message : String(err);
@@ -116,4 +125,5 @@ export async function checkDatabase(sql: Sql, timeoutMs = 2000): Promise<void> {
   } finally {
     clearTimeout(timer);
   }
+  if (missing.length > 0) throw new SchemaMissingError(missing, RELAY_TABLES.length);
 }

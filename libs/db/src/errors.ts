@@ -16,6 +16,25 @@ export class DatabaseUnavailableError extends DbError {
   }
 }
 
+/**
+ * The database answers but lacks Relay tables: never migrated, or migrated by an older build.
+ * Permanent until someone runs the migrations; the message says how.
+ */
+export class SchemaMissingError extends DbError {
+  readonly missingTables: string[];
+  constructor(missingTables: string[], tableCount: number) {
+    const what =
+      missingTables.length === tableCount
+        ? 'database has no Relay tables'
+        : `database lacks Relay tables ${missingTables.join(', ')}`;
+    super(
+      `${what}: apply the migrations to DATABASE_URL (npx relay migrate, or the image's "migrate" command)`,
+    );
+    this.name = 'SchemaMissingError';
+    this.missingTables = missingTables;
+  }
+}
+
 /** Base class of the migration runner's errors. Permanent: retrying changes nothing. */
 export class MigrationError extends DbError {
   constructor(message: string, options?: { cause?: unknown }) {

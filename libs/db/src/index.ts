@@ -16,12 +16,14 @@ export {
   MigrationFailedError,
   MigrationFileError,
   PartialSchemaError,
+  SchemaMissingError,
 } from './errors.js';
 export {
   type MigrateOptions,
   type MigrateResult,
   type MigrationLogger,
   migrate,
+  RELAY_TABLES,
   SEED_TABLES,
 } from './migrate.js';
 export {

@@ -6,6 +6,16 @@ import { type MigrationFile, readMigrationFiles } from './migration-files.js';
 /** The tables 001_init.sql (the seed's schema) creates. */
 export const SEED_TABLES = ['workflows', 'runs', 'tasks', 'dependencies', 'task_runs', 'artifacts'] as const;
 
+/** Every table the migrations create (a test holds this to the files): what a service needs to exist. */
+export const RELAY_TABLES = [
+  ...SEED_TABLES,
+  'workflow_versions',
+  'task_attempts',
+  'events',
+  'schedule_ticks',
+  'task_decisions',
+] as const;
+
 /**
  * Session advisory lock serialising migrators of one database (advisory locks are scoped to the
  * current database, so migrators of other databases never wait on it). 0x72656c61796d = "relaym".

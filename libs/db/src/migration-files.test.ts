@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MigrationFileError } from './errors.js';
+import { RELAY_TABLES } from './migrate.js';
 import { computeChecksum, defaultMigrationsDir, readMigrationFiles } from './migration-files.js';
 
 const dirs: string[] = [];
@@ -51,6 +52,13 @@ describe('readMigrationFiles', () => {
     expect(defaultMigrationsDir()).toMatch(/infra\/migrations\/?$/);
     const names = (await readMigrationFiles(defaultMigrationsDir())).map((file) => file.name);
     expect(names.slice(0, 2)).toEqual(['001_init.sql', '002_pipeline.sql']);
+  });
+
+  it('RELAY_TABLES (what readiness requires) names every table the migrations create', async () => {
+    const created = (await readMigrationFiles(defaultMigrationsDir())).flatMap((file) =>
+      [...file.sql.matchAll(/CREATE TABLE (?:IF NOT EXISTS )?(\w+)/gi)].map((match) => match[1]),
+    );
+    expect(created.sort()).toEqual([...RELAY_TABLES].sort());
   });
 });
 

@@ -27,6 +27,9 @@ export function isConnectionError(err: unknown): boolean {
   return CONNECTION_CODES.has(code) || code.startsWith('08') || code.startsWith('57P0') || code === '53300';
 }
 
+/** SQLSTATE undefined_table: ingest names only its own tables, so this means nobody migrated the database. */
+const UNDEFINED_TABLE = '42P01';
+
 /**
  * What a deadline can mean besides an outage: the deadline also counts the wait for a pooled Postgres
  * connection, so a burst of heavy requests to this ingest reads as a slow database.
@@ -39,7 +42,8 @@ const SLOW: Record<Dependency, string> = {
 /**
  * Runs `work` against a dependency with a deadline: a call that takes longer than `timeoutMs` or fails to
  * reach the server rejects with {@link DependencyUnavailableError} (503) instead of hanging the request.
- * Other errors (a bug, a constraint violation) pass through unchanged. The underlying call is not cancelled:
+ * A missing table (a database nobody migrated) is a 503 that says to migrate. Other errors (a bug, a
+ * constraint violation) pass through unchanged. The underlying call is not cancelled:
  * a write may still commit after the deadline, which is why every write of ingest is idempotent or harmless.
  */
 export async function withDeadline<T>(
@@ -65,6 +69,10 @@ export async function withDeadline<T>(
       throw new DependencyUnavailableError(dependency, (err as Error).message || 'connection failed', {
         cause: err,
       });
+    }
+    if (dependency === 'postgres' && (err as { code?: unknown } | null)?.code === UNDEFINED_TABLE) {
+      const reason = `the database is not migrated (${(err as Error).message}): apply the migrations to DATABASE_URL (npx relay migrate, or the image's "migrate" command)`;
+      throw new DependencyUnavailableError(dependency, reason, { cause: err });
     }
     throw err;
   } finally {

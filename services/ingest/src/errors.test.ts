@@ -2,6 +2,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { createBus } from '@relay/bus';
 import { checkDatabase, createSql } from '@relay/db';
 import { checkRedis, createLogger, createRedis } from '@relay/runtime';
+import { createEmptyTestDatabase } from '@relay/testing';
 import type { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, jsonRequest, openHarness, yamlRequest } from '../test/harness.js';
@@ -276,6 +277,40 @@ describe('unreachable dependencies', () => {
       expect(body.checks.postgres).not.toBe('ok');
     } finally {
       await sql.end({ timeout: 0 });
+    }
+  });
+
+  it('503 saying to migrate, on every route and on /readyz, when the database has no Relay tables', async () => {
+    const empty = await createEmptyTestDatabase();
+    try {
+      const unmigrated = h.app(
+        {},
+        {
+          repo: createRepository(empty.sql, { timeoutMs: 5000 }),
+          checks: { postgres: () => checkDatabase(empty.sql) },
+        },
+      );
+      for (const [path, init] of [
+        ['/workflows', {}],
+        ['/workflows', yamlRequest('id: basic\ntasks:\n  a: {}\n')],
+        ['/workflows/basic/runs', jsonRequest('POST', {})],
+        ['/runs', {}],
+      ] as [string, RequestInit][]) {
+        const res = await unmigrated.request(path, init);
+        expect(res.status, path).toBe(503);
+        const { error } = (await res.json()) as { error: { code: string; message: string } };
+        expect(error.code).toBe('unavailable');
+        expect(error.message).toMatch(
+          /^postgres unavailable: the database is not migrated \(relation "\w+" does not exist\): apply the migrations to DATABASE_URL/,
+        );
+      }
+      const ready = await unmigrated.request('/readyz');
+      expect(ready.status).toBe(503);
+      expect(((await ready.json()) as { checks: Record<string, string> }).checks.postgres).toMatch(
+        /^database has no Relay tables: apply the migrations/,
+      );
+    } finally {
+      await empty.drop();
     }
   });
 
