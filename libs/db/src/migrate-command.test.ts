@@ -39,6 +39,10 @@ describe('runMigrateCommand', () => {
       'mysql://localhost/relay',
       /^migrate failed: DATABASE_URL must start with postgres:\/\/ or postgresql:\/\/, got mysql:\/\/$/,
     ],
+    [
+      'postgres://relay:secret@127.0.0.1/relay?sslmode=requried',
+      /^migrate failed: DATABASE_URL has sslmode=requried; expected one of disable, allow, prefer, require, verify-ca, verify-full$/,
+    ],
   ])('exits 1 with one clear line for %s', async (url, message) => {
     const { code, out, err } = await run(url);
     expect(code).toBe(1);

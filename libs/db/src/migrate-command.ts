@@ -74,6 +74,10 @@ export function redactUrl(url: string): string {
   }
 }
 
+// libpq's sslmode values, as the services' DATABASE_URL check (@relay/runtime envPostgresUrl) takes
+// them: postgres.js would take any other string as verify-full without a word.
+const SSLMODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
+
 function describeInvalidUrl(url: string): string | undefined {
   let parsed: URL;
   try {
@@ -83,6 +87,10 @@ function describeInvalidUrl(url: string): string | undefined {
   }
   if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
     return `must start with postgres:// or postgresql://, got ${parsed.protocol}//`;
+  }
+  const sslmode = parsed.searchParams.get('sslmode');
+  if (sslmode !== null && !(SSLMODES as readonly string[]).includes(sslmode)) {
+    return `has sslmode=${sslmode}; expected one of ${SSLMODES.join(', ')}`;
   }
   return undefined;
 }

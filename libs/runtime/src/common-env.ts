@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { envEnum, envInt, envPort, envRedisUrl, envString, envUrl } from './env-entries.js';
+import { envEnum, envInt, envPort, envPostgresUrl, envRedisUrl, envString } from './env-entries.js';
 
 /** pino's level names, most to least severe, plus `silent`. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -15,7 +15,7 @@ export const MAX_TIMER_MS = 2_147_483_647;
  * `v.object({ ...commonEnv, ...healthEnv, MY_VAR: envInt({ default: 5 }) })`.
  */
 export const commonEnv = {
-  DATABASE_URL: envUrl(['postgres', 'postgresql'], 'postgres://relay:relay@localhost:5432/relay'),
+  DATABASE_URL: envPostgresUrl('postgres://relay:relay@localhost:5432/relay'),
   REDIS_URL: envRedisUrl('redis://localhost:6379'),
   RELAY_PREFIX: envString('relay', {
     pattern: /^[A-Za-z0-9._:-]{1,64}$/,

@@ -114,6 +114,11 @@ describe('parseEnv with commonEnv', () => {
       'DATABASE_URL: expected a postgres:// or postgresql:// URL, got "localhost:5432"',
     ],
     [
+      'DATABASE_URL',
+      'postgres://relay:s3cret@db/relay?sslmode=requried',
+      'DATABASE_URL: expected a postgres:// URL whose sslmode is one of disable, allow, prefer, require, verify-ca, verify-full, got "postgres://***@db/relay?sslmode=requried"',
+    ],
+    [
       'REDIS_URL',
       'http://cache:6379',
       'REDIS_URL: expected a redis:// or rediss:// URL, got "http://cache:6379"',

@@ -46,6 +46,23 @@ export function envUrl(protocols: readonly string[], defaultValue?: string): Env
   });
 }
 
+/** The sslmode values libpq documents; postgres.js takes any other string as verify-full, silently. */
+export const SSLMODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
+
+/** A postgres:// or postgresql:// URL whose `sslmode`, if any, is one libpq knows (a typo is an error). */
+export function envPostgresUrl(defaultValue?: string): EnvEntry<string> {
+  return v.pipe(
+    envUrl(['postgres', 'postgresql'], defaultValue),
+    v.check(
+      (raw) => {
+        const sslmode = new URL(raw).searchParams.get('sslmode');
+        return sslmode === null || (SSLMODES as readonly string[]).includes(sslmode);
+      },
+      `expected a postgres:// URL whose sslmode is one of ${SSLMODES.join(', ')}`,
+    ),
+  );
+}
+
 /**
  * A redis:// or rediss:// URL whose path, if any, is a database number (`/2`). ioredis takes any other
  * path as a database name Redis then refuses at the first command (`/abc`: "ERR value is not an integer").
