@@ -224,6 +224,59 @@ describe('input Postgres cannot store, or too deep to walk: 400 naming the field
     expect(missing.message).toBe('invalid body: payload: is required');
   });
 
+  it('415 for a charset other than UTF-8, 400 saying where a body stops being UTF-8', async () => {
+    for (const [path, type, body] of [
+      ['/workflows/basic/runs', 'application/json; charset=ISO-8859-1', '{"input":{"name":"caf\u00e9"}}'],
+      ['/workflows', 'application/yaml;charset="latin1"', 'id: basic\ntasks:\n  a: {}\n'],
+    ] as const) {
+      const res = await app.request(path, {
+        method: 'POST',
+        headers: { 'content-type': type },
+        body,
+      });
+      expect(res.status, type).toBe(415);
+      expect(await res.json()).toMatchObject({
+        error: {
+          code: 'unsupported_media_type',
+          message: expect.stringMatching(
+            /^charset '(iso-8859-1|latin1)' is not accepted; send the body as UTF-8/,
+          ),
+        },
+      });
+    }
+    const accepted = await app.request(
+      '/workflows/basic/runs',
+      jsonRequest('POST', {}, { 'content-type': 'application/json; charset=UTF-8' }),
+    );
+    expect(accepted.status).toBe(201);
+    // "café" in latin-1: 0xE9 then '"' is no UTF-8 sequence; a euro sign before it is fine.
+    const latin1 = Uint8Array.from([
+      ...new TextEncoder().encode('{"input":{"name":"€caf'),
+      0xe9,
+      ...new TextEncoder().encode('"}}'),
+    ]);
+    const bad = await app.request('/workflows/basic/runs', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: latin1,
+    });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({
+      error: {
+        code: 'invalid_request',
+        message: 'body is not valid UTF-8 (at byte 24); send the body as UTF-8',
+      },
+    });
+    const cut = await app.request('/workflows/basic/runs', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: new TextEncoder().encode('{"input":{"a":"€"}}').subarray(0, 17),
+    });
+    expect(await cut.json()).toMatchObject({
+      error: { message: 'body is not valid UTF-8 (it ends inside a character); send the body as UTF-8' },
+    });
+  });
+
   it('415 for a compressed body', async () => {
     const res = await app.request(
       '/workflows/basic/runs',

@@ -109,6 +109,19 @@ export class UnsupportedMediaTypeError extends ApiError {
   }
 }
 
+/** 415: the Content-Type names a charset other than UTF-8; the API reads UTF-8 bodies only. */
+export class UnsupportedCharsetError extends ApiError {
+  override readonly name = 'UnsupportedCharsetError';
+  constructor(charset: string) {
+    super(
+      415,
+      'unsupported_media_type',
+      `charset '${charset}' is not accepted; send the body as UTF-8 (charset=utf-8, or no charset)`,
+      { accepted: ['utf-8'] },
+    );
+  }
+}
+
 /** 415: the body is compressed (`Content-Encoding`); the API reads plain bodies only. */
 export class UnsupportedContentEncodingError extends ApiError {
   override readonly name = 'UnsupportedContentEncodingError';

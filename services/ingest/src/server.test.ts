@@ -91,6 +91,16 @@ describe('ingest over real HTTP', () => {
       const malformed = await fetch(runs, { method: 'POST', headers: json, body: '{"input":' });
       expect(malformed.status).toBe(400);
 
+      const notUtf8 = await fetch(runs, {
+        method: 'POST',
+        headers: json,
+        body: Uint8Array.from([...Buffer.from('{"input":{"a":"'), 0xff, ...Buffer.from('"}}')]),
+      });
+      expect(notUtf8.status).toBe(400);
+      expect(await notUtf8.json()).toMatchObject({
+        error: { message: 'body is not valid UTF-8 (at byte 15); send the body as UTF-8' },
+      });
+
       const tooBig = JSON.stringify({ input: { text: 'x'.repeat(300 * 1024) } });
       const sized = await fetch(runs, { method: 'POST', headers: json, body: tooBig });
       expect(sized.status).toBe(413);

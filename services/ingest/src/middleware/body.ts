@@ -3,7 +3,13 @@ import { findUnstorableJson, formatDocPath, jsonSyntaxErrorPosition } from '@rel
 import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import * as v from 'valibot';
-import { type Issue, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../errors.js';
+import {
+  type Issue,
+  PayloadTooLargeError,
+  UnsupportedCharsetError,
+  UnsupportedMediaTypeError,
+  ValidationError,
+} from '../errors.js';
 
 /** Content types POST /workflows accepts, and the parser format each one means. */
 export const WORKFLOW_MEDIA_TYPES = {
@@ -45,7 +51,8 @@ export function limitBody(maxBytes: number): MiddlewareHandler {
   };
 }
 
-// The whole body as UTF-8 (a leading BOM dropped, as Request.text() does); 413 past maxBytes. Listeners,
+// The whole body as UTF-8 (a leading BOM dropped, as Request.text() does); 413 past maxBytes, 400 when
+// it is not UTF-8. Listeners,
 // not `for await`: leaving the async iterator early would destroy the socket before the 413 is written.
 function readIncomingText(incoming: IncomingMessage, maxBytes: number): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -74,7 +81,11 @@ function readIncomingText(incoming: IncomingMessage, maxBytes: number): Promise<
     };
     const onEnd = () => {
       stop();
-      resolve(new TextDecoder().decode(Buffer.concat(chunks, size)));
+      try {
+        resolve(decodeUtf8(Buffer.concat(chunks, size)));
+      } catch (err) {
+        reject(err);
+      }
     };
     const onError = (err: Error) => {
       stop();
@@ -89,15 +100,69 @@ function readIncomingText(incoming: IncomingMessage, maxBytes: number): Promise<
 }
 
 /** The request body's text: as limitBody read it, else from the web Request. */
-function bodyTextOf(c: Context): Promise<string> {
+async function bodyTextOf(c: Context): Promise<string> {
   const text = bodyTexts.get(c.req.raw);
-  return text === undefined ? c.req.text() : Promise.resolve(text);
+  return text === undefined ? decodeUtf8(new Uint8Array(await c.req.arrayBuffer())) : text;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** `bytes` as UTF-8 text; 400 saying where it breaks instead of turning bad bytes into U+FFFD unseen. */
+function decodeUtf8(bytes: Uint8Array): string {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    const at = firstInvalidUtf8(bytes);
+    const where = at < bytes.length ? `at byte ${at}` : 'it ends inside a character';
+    const message = `not valid UTF-8 (${where}); send the body as UTF-8`;
+    throw new ValidationError(`body is ${message}`, [{ path: '(body)', message }]);
+  }
+}
+
+/**
+ * The offset of the first bad byte sequence of `bytes`: the longest prefix with no invalid sequence,
+ * by bisection (streaming decodes allow a cut inside a character, so "prefix is clean" only turns false
+ * once), backed up to the first byte of a character it cuts.
+ */
+function firstInvalidUtf8(bytes: Uint8Array): number {
+  let low = 0;
+  let high = bytes.length;
+  while (low < high) {
+    const mid = Math.ceil((low + high) / 2);
+    try {
+      new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, mid), { stream: true });
+      low = mid;
+    } catch {
+      high = mid - 1;
+    }
+  }
+  if (low === bytes.length) return low;
+  // The clean prefix may end inside the character that the next byte breaks: point at its first byte.
+  let start = low;
+  while (start > 0 && low - start < 3 && ((bytes[start - 1] ?? 0) & 0xc0) === 0x80) start--;
+  if (start > 0 && (bytes[start - 1] ?? 0) >= 0xc0) return start - 1;
+  return low;
 }
 
 /** The media type of a Content-Type header, lower-cased and without parameters. */
 export function mediaTypeOf(header: string | undefined): string | undefined {
   const type = header?.split(';')[0]?.trim().toLowerCase();
   return type ? type : undefined;
+}
+
+/**
+ * 415 when a Content-Type header names a charset other than UTF-8 (or its subset US-ASCII): bodies are
+ * read as UTF-8, and a latin-1 body read so would store other characters than were sent.
+ */
+function requireUtf8Charset(header: string | undefined): void {
+  for (const parameter of header?.split(';').slice(1) ?? []) {
+    const [name, value] = parameter.split('=', 2).map((part) => part.trim());
+    if (name?.toLowerCase() !== 'charset' || value === undefined) continue;
+    const charset = value.replace(/^"(.*)"$/, '$1').toLowerCase();
+    if (charset !== 'utf-8' && charset !== 'utf8' && charset !== 'us-ascii') {
+      throw new UnsupportedCharsetError(charset);
+    }
+  }
 }
 
 /** The workflow document's text and format; 415 for any other content type. */
@@ -108,6 +173,7 @@ export async function readWorkflowBody(c: Context): Promise<{ text: string; form
       ? WORKFLOW_MEDIA_TYPES[mediaType as keyof typeof WORKFLOW_MEDIA_TYPES]
       : undefined;
   if (format === undefined) throw new UnsupportedMediaTypeError(mediaType, Object.keys(WORKFLOW_MEDIA_TYPES));
+  requireUtf8Charset(c.req.header('content-type'));
   return { text: await bodyTextOf(c), format };
 }
 
@@ -127,6 +193,7 @@ export async function readJsonBody<TSchema extends v.GenericSchema>(
     if (mediaType !== 'application/json' && !mediaType?.endsWith('+json')) {
       throw new UnsupportedMediaTypeError(mediaType, JSON_MEDIA_TYPES);
     }
+    requireUtf8Charset(c.req.header('content-type'));
     try {
       value = JSON.parse(text);
     } catch (err) {
