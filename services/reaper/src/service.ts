@@ -13,6 +13,7 @@ import {
   startHealthServer,
 } from '@relay/runtime';
 import { Counter } from 'prom-client';
+import { registerBacklogMetrics } from './backlog-metrics.js';
 import { type ReaperConfig, reaperIntervalMs } from './config.js';
 import { reapOnce, Steadiness } from './reap.js';
 import { type ReconcileResult, reconcileOnce } from './reconcile.js';
@@ -177,6 +178,7 @@ export async function startReaper(config: ReaperConfig, deps: ReaperDeps = {}): 
       ? [setTimeout(pruneInBackground, 0), setInterval(pruneInBackground, config.RELAY_RETENTION_SWEEP_MS)]
       : [];
 
+  registerBacklogMetrics(registry, { sql, redis, prefix: config.RELAY_PREFIX, logger });
   const health = await startHealthServer({
     port: config.HEALTH_PORT,
     logger,

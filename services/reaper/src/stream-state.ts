@@ -40,7 +40,12 @@ export async function readStreamState(redis: Redis, key: string, group: string):
     exists: true,
     firstEntryId,
     lastGeneratedId,
-    group: { lastDeliveredId: String(found.get('last-delivered-id') ?? '0-0'), pending, smallestPendingId },
+    group: {
+      lastDeliveredId: String(found.get('last-delivered-id') ?? '0-0'),
+      pending,
+      smallestPendingId,
+      lag: typeof found.get('lag') === 'number' ? (found.get('lag') as number) : null,
+    },
   };
 }
 

@@ -14,7 +14,13 @@ export interface StreamState {
   firstEntryId: string | null;
   lastGeneratedId: string | null;
   /** The consumer group; null when it does not exist (no consumer has started since the data was lost). */
-  group: { lastDeliveredId: string; pending: number; smallestPendingId: string | null } | null;
+  group: {
+    lastDeliveredId: string;
+    pending: number;
+    smallestPendingId: string | null;
+    /** Entries not yet delivered to the group (XINFO GROUPS `lag`; null when Redis cannot tell). */
+    lag?: number | null;
+  } | null;
 }
 
 /** The ms part of a stream entry id (`1700000000000-3` -> 1700000000000); `0-0` -> 0. */
