@@ -377,6 +377,7 @@ export function createWorker(opts: WorkerOptions = {}): Worker {
             workerId,
             logger,
             hold,
+            running: () => state === 'running',
             launch: (p) => {
               const h = held.get(p.claim.id);
               if (!h) return;

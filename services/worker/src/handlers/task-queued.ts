@@ -1,6 +1,6 @@
 import type { Bus } from '@relay/bus';
 import type { Envelope } from '@relay/contracts';
-import type { Logger } from '@relay/runtime';
+import { isConnectionLoss, type Logger } from '@relay/runtime';
 import { type DefinitionCache, type PreparedTask, prepareTasks } from '../prepare.js';
 import type { WorkerRepository } from '../repository.js';
 import type { ClaimedTask } from '../types.js';
@@ -16,6 +16,22 @@ export interface TaskQueuedDeps {
   hold: (claims: ClaimedTask[]) => void;
   /** Starts running a prepared attempt (not awaited). */
   launch: (task: PreparedTask) => void;
+  /** While true, a load that failed because the database is away is retried (default: never). */
+  running?: () => boolean;
+  /** First delay between such retries (doubling up to 5 s); default 250 ms. */
+  retryDelayMs?: number;
+}
+
+const MAX_RETRY_DELAY_MS = 5000;
+
+/**
+ * Whether `err` says the database is away for now (a lost or refused connection, a server shutting
+ * down or starting, too many connections, a database closed to connections), not that the query is wrong.
+ */
+export function isDatabaseAway(err: unknown): boolean {
+  if (isConnectionLoss(err)) return true;
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === '53300' || (code === '55000' && /not currently accepting connections/.test(String(err)));
 }
 
 /** The latest attempt per task run among the messages (duplicates collapse to one). */
@@ -62,17 +78,35 @@ export async function handleTaskQueued(
   // connection now, before any result of these attempts can be, so it still precedes TaskSucceeded.
   const started = publishStarted(claims, deps);
 
-  let prepared: PreparedTask[];
-  try {
-    prepared = await prepareTasks(claims, { repo: deps.repo, definitions: deps.definitions });
-  } catch (err) {
-    // The claims are committed: fail the attempts (retryably) rather than leave them held by nothing.
-    deps.logger.error({ err, tasks: claims.length }, 'loading task context failed');
-    const error = `could not load the task's definition or inputs: ${(err as Error).message}`;
-    prepared = claims.map((claim) => ({ ok: false, claim, task: undefined, error, retryable: true }));
-  }
+  const prepared = await prepareHeld(claims, deps);
   for (const p of prepared) deps.launch(p);
   await started;
+}
+
+/**
+ * Loads the claimed attempts' definitions and inputs. While the database is away and the worker runs,
+ * the load is retried: the attempts are held and heartbeated, and failing them would spend an attempt
+ * (the run's last, often) on an outage the task never saw. Any other error, or one while stopping,
+ * fails them retryably rather than leave them held by nothing.
+ */
+async function prepareHeld(claims: ClaimedTask[], deps: TaskQueuedDeps): Promise<PreparedTask[]> {
+  for (let delayMs = deps.retryDelayMs ?? 250; ; delayMs = Math.min(2 * delayMs, MAX_RETRY_DELAY_MS)) {
+    try {
+      return await prepareTasks(claims, { repo: deps.repo, definitions: deps.definitions });
+    } catch (err) {
+      if (isDatabaseAway(err) && deps.running?.()) {
+        deps.logger.warn(
+          { err, tasks: claims.length, retryInMs: delayMs },
+          'loading task context failed, retrying',
+        );
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+        continue;
+      }
+      deps.logger.error({ err, tasks: claims.length }, 'loading task context failed');
+      const error = `could not load the task's definition or inputs: ${(err as Error).message}`;
+      return claims.map((claim) => ({ ok: false, claim, task: undefined, error, retryable: true }));
+    }
+  }
 }
 
 /** Publishes TaskStarted for the claimed attempts; a failure is logged (the claims stand, the tasks run). */
