@@ -8,7 +8,7 @@ import { entryIdMs } from './watermark.js';
 /** One scrape's reading of the deployment's backlog. */
 export interface Backlog {
   runsRunning: number;
-  /** Task runs READY (waiting for the dispatcher) or QUEUED (waiting for a worker), by queue. */
+  /** Task runs READY (waiting for the dispatcher), QUEUED (waiting for a worker) or RUNNING, by queue; no age for RUNNING. */
   tasks: {
     queue: string;
     status: 'READY' | 'QUEUED' | 'RUNNING';

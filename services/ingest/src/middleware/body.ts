@@ -52,8 +52,8 @@ export function limitBody(maxBytes: number): MiddlewareHandler {
 }
 
 // The whole body as UTF-8 (a leading BOM dropped, as Request.text() does); 413 past maxBytes, 400 when
-// it is not UTF-8. Listeners,
-// not `for await`: leaving the async iterator early would destroy the socket before the 413 is written.
+// it is not UTF-8. Listeners, not `for await`: leaving the async iterator early would destroy the
+// socket before the 413 is written.
 function readIncomingText(incoming: IncomingMessage, maxBytes: number): Promise<string> {
   return new Promise((resolve, reject) => {
     // Nothing reads the body before this middleware; a consumed stream would never end again.
