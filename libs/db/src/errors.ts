@@ -16,6 +16,9 @@ export class DatabaseUnavailableError extends DbError {
   }
 }
 
+/** What to do about a database without the Relay schema (said by readiness and by ingest's 503). */
+export const MIGRATE_ADVICE = `apply the migrations to DATABASE_URL (npx relay migrate, or the image's "migrate" command)`;
+
 /**
  * The database answers but lacks Relay tables: never migrated, or migrated by an older build.
  * Permanent until someone runs the migrations; the message says how.
@@ -27,9 +30,7 @@ export class SchemaMissingError extends DbError {
       missingTables.length === tableCount
         ? 'database has no Relay tables'
         : `database lacks Relay tables ${missingTables.join(', ')}`;
-    super(
-      `${what}: apply the migrations to DATABASE_URL (npx relay migrate, or the image's "migrate" command)`,
-    );
+    super(`${what}: ${MIGRATE_ADVICE}`);
     this.name = 'SchemaMissingError';
     this.missingTables = missingTables;
   }

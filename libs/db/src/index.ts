@@ -11,6 +11,7 @@ export {
 export {
   DatabaseUnavailableError,
   DbError,
+  MIGRATE_ADVICE,
   MigrationChecksumMismatchError,
   MigrationError,
   MigrationFailedError,

@@ -1,3 +1,4 @@
+import { MIGRATE_ADVICE } from '@relay/db';
 import { DependencyUnavailableError } from './errors.js';
 
 type Dependency = 'postgres' | 'redis';
@@ -71,7 +72,7 @@ export async function withDeadline<T>(
       });
     }
     if (dependency === 'postgres' && (err as { code?: unknown } | null)?.code === UNDEFINED_TABLE) {
-      const reason = `the database is not migrated (${(err as Error).message}): apply the migrations to DATABASE_URL (npx relay migrate, or the image's "migrate" command)`;
+      const reason = `the database is not migrated (${(err as Error).message}): ${MIGRATE_ADVICE}`;
       throw new DependencyUnavailableError(dependency, reason, { cause: err });
     }
     throw err;

@@ -39,9 +39,7 @@ export async function readBacklog(sql: Sql, redis: Redis, prefix: string): Promi
   ] as const;
   const [[running], tasks, nowMs, streams] = await Promise.all([
     sql<{ count: number }[]>`SELECT count(*)::int AS count FROM runs WHERE status = 'RUNNING'`,
-    sql<
-      { queue: string; status: 'READY' | 'QUEUED' | 'RUNNING'; count: number; oldestSeconds: number | null }[]
-    >`
+    sql<Backlog['tasks']>`
       -- One branch per status, so each reads its partial index, not the whole table (IN (...) scans it).
       SELECT queue, status, count(*)::int AS count,
              extract(epoch FROM now() - min(waiting_since))::float8 AS "oldestSeconds"

@@ -31,6 +31,7 @@ export async function readStreamState(redis: Redis, key: string, group: string):
   const found = groups.map(pairs).find((g) => g.get('name') === group);
   if (!found) return { exists: true, firstEntryId, lastGeneratedId, group: null };
   const pending = Number(found.get('pending') ?? 0);
+  const lag = found.get('lag');
   let smallestPendingId: string | null = null;
   if (pending > 0) {
     const summary = (await redis.call('XPENDING', key, group)) as unknown[];
@@ -44,7 +45,7 @@ export async function readStreamState(redis: Redis, key: string, group: string):
       lastDeliveredId: String(found.get('last-delivered-id') ?? '0-0'),
       pending,
       smallestPendingId,
-      lag: typeof found.get('lag') === 'number' ? (found.get('lag') as number) : null,
+      lag: typeof lag === 'number' ? lag : null,
     },
   };
 }
