@@ -117,7 +117,9 @@ function nastyFor(value: unknown): fc.Arbitrary<unknown> {
   if (typeof value === 'number') {
     derived.push(0, -0, -1, value + 0.5, value * 1e20, -value, String(value), 2 ** 53, 2 ** 53 - 1);
   }
-  if (Array.isArray(value)) derived.push([...value, ...value], Array(101).fill(value[0]), value.concat(1));
+  // Spread, not concat: an earlier 'add' step may have given the array an own `constructor`, and concat
+  // would call it through Symbol.species.
+  if (Array.isArray(value)) derived.push([...value, ...value], Array(101).fill(value[0]), [...value, 1]);
   return fc.oneof(
     fc.constantFrom(...derived),
     fc.constantFrom(NaN, Infinity, -Infinity, 1.5, true, false, '', 'x', '2024-13-01T12:00:00Z'),
