@@ -6,6 +6,9 @@ import { DatabaseUnavailableError, SchemaMissingError } from './errors.js';
 import { migrate } from './migrate.js';
 import { defaultMigrationsDir } from './migration-files.js';
 
+/** Where the local server's Unix socket lives (Debian's default). */
+const SOCKET_DIR = process.env.RELAY_TEST_PG_SOCKET_DIR ?? '/var/run/postgresql';
+
 let db: FreshDatabase;
 beforeAll(async () => {
   db = await createFreshDatabase();
@@ -28,6 +31,33 @@ describe('createSql', () => {
       const [row] = await sql<[{ name: string }]>`SELECT current_setting('application_name') AS name`;
       expect(row.name).toBe('relay-client-test');
     } finally {
+      await sql.end();
+    }
+  });
+
+  // createSql connects its sockets itself (to set TCP timeouts on them): every way of naming the
+  // server must still reach it.
+  it.each([
+    ['a TCP host', (url: URL) => url.toString(), {}],
+    // postgres.js asks for TLS on the socket returned while it still connects; this server says no.
+    ['a TCP host, TLS preferred', (url: URL) => `${url}?sslmode=prefer`, {}],
+    // postgres.js takes a Unix socket directory from PGHOST when the URL names no host.
+    ['a Unix socket', (url: URL) => `postgres://${url.pathname}`, { PGHOST: SOCKET_DIR, PGUSER: 'relay' }],
+    [
+      'several hosts, the first refusing',
+      (url: URL) =>
+        url.toString().replace(`@${url.host}/`, `@127.0.0.1:1,${url.hostname}:${url.port || 5432}/`),
+      {},
+    ],
+  ])('connects to %s', async (_, target, env: Record<string, string>) => {
+    for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
+    const sql = createSql(target(new URL(db.url)), { max: 1 });
+    try {
+      const [row] = await sql<[{ db: string; tcp: boolean }]>`
+        SELECT current_database() AS db, inet_client_addr() IS NOT NULL AS tcp`;
+      expect(row).toEqual({ db: db.name, tcp: env.PGHOST === undefined });
+    } finally {
+      vi.unstubAllEnvs();
       await sql.end();
     }
   });

@@ -1,3 +1,5 @@
+import { connect, type Socket } from 'node:net';
+import { applyTcpTimeouts, DEFAULT_TCP_TIMEOUTS, type TcpTimeouts } from '@relay/runtime';
 import postgres from 'postgres';
 import { DatabaseUnavailableError, SchemaMissingError } from './errors.js';
 import { RELAY_TABLES } from './migrate.js';
@@ -24,6 +26,8 @@ export interface CreateSqlOptions {
   plans?: 'custom' | 'generic';
   /** Milliseconds the server lets a session sit idle inside a transaction before ending it (default 30000). */
   idleInTransactionTimeoutMs?: number;
+  /** How soon a connection to a server gone silent fails (default {@link DEFAULT_TCP_TIMEOUTS}). */
+  tcpTimeouts?: TcpTimeouts;
 }
 
 /**
@@ -46,10 +50,14 @@ export const IDLE_IN_TRANSACTION_TIMEOUT_MS = 30_000;
  */
 export function createSql(url: string, opts: CreateSqlOptions = {}): Sql {
   const generic = opts.plans === 'generic';
+  const tcpTimeouts = opts.tcpTimeouts ?? DEFAULT_TCP_TIMEOUTS;
   return postgres(url, {
     max: opts.max ?? DEFAULT_MAX,
     idle_timeout: opts.idleTimeoutS ?? DEFAULT_IDLE_TIMEOUT_S,
     connect_timeout: opts.connectTimeoutS ?? DEFAULT_CONNECT_TIMEOUT_S,
+    keep_alive: tcpTimeouts.keepAliveIdleS,
+    // postgres.js reads a socket factory from `socket`, which its types leave out.
+    ...({ socket: timedSocket(tcpTimeouts) } as object),
     prepare: true,
     onnotice: () => {},
     connection: {
@@ -81,6 +89,35 @@ export function createSql(url: string, opts: CreateSqlOptions = {}): Sql {
       idle_in_transaction_session_timeout: opts.idleInTransactionTimeoutMs ?? IDLE_IN_TRANSACTION_TIMEOUT_MS,
     },
   });
+}
+
+/** What postgres.js hands a socket factory: its parsed hosts, ports and Unix socket path. */
+interface SocketTarget {
+  host: string[];
+  port: number[];
+  path?: string | false;
+}
+
+/**
+ * A socket factory for postgres.js that connects as postgres.js itself would (a Unix socket path, or
+ * the hosts in turn) and, once connected over TCP, sets `timeouts` (see {@link applyTcpTimeouts}):
+ * a server that vanishes mid-query fails the query with ETIMEDOUT in seconds, and the caller's
+ * connection-loss handling takes over, where Linux alone would hang it for ~15 minutes. postgres.js
+ * runs its connect timeout, TLS upgrade and startup on the socket returned, still connecting.
+ */
+function timedSocket(timeouts: TcpTimeouts): (target: SocketTarget) => Socket {
+  let next = 0;
+  return (target) => {
+    if (target.path) return connect(target.path);
+    const i = next++ % target.host.length;
+    const host = target.host[i] ?? 'localhost';
+    const port = target.port[i] ?? 5432;
+    const socket = connect(port, host);
+    // postgres.js names the TLS server (SNI, certificate check) and its connection errors by these.
+    Object.assign(socket, { host, port });
+    socket.once('connect', () => applyTcpTimeouts(socket, timeouts));
+    return socket;
+  };
 }
 
 /**

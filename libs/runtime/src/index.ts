@@ -69,4 +69,10 @@ export {
   type Redis,
 } from './redis.js';
 export { createSleeper, type Sleeper } from './sleeper.js';
+export {
+  applyTcpTimeouts,
+  DEFAULT_TCP_TIMEOUTS,
+  type TcpTimeouts,
+  tcpTimeoutsSupported,
+} from './tcp-timeouts.js';
 export { withTimeout } from './timeout.js';

@@ -1,8 +1,10 @@
 import { once } from 'node:events';
+import type { Socket } from 'node:net';
 import { Redis } from 'ioredis';
 import { exitOnBadConfig } from './config.js';
 import { RedisNotReadyError } from './errors.js';
 import type { Logger } from './logger.js';
+import { applyTcpTimeouts, DEFAULT_TCP_TIMEOUTS, type TcpTimeouts } from './tcp-timeouts.js';
 import { createThrottle } from './throttle.js';
 import { withTimeout } from './timeout.js';
 
@@ -27,6 +29,8 @@ export interface CreateRedisOptions {
    * REDIS_URL on stderr, then exit with CONFIG_EXIT_CODE, as for any bad variable.
    */
   onBadDatabase?: (message: string) => void;
+  /** How soon a connection to a server gone silent fails (default {@link DEFAULT_TCP_TIMEOUTS}). */
+  tcpTimeouts?: TcpTimeouts;
 }
 
 /** The server's refusal of a SELECT: `ERR DB index is out of range` (older: `ERR invalid DB index`). */
@@ -57,6 +61,13 @@ export function createRedis(url: string, options: CreateRedisOptions): Redis {
     retryStrategy: computeReconnectDelay,
     // After a failover the old primary answers writes with READONLY: reconnect (and resend) instead.
     reconnectOnError: (error) => (error.message.startsWith('READONLY') ? 2 : false),
+  });
+
+  // A server gone silent (host down, failover to another address) fails the connection in seconds
+  // (ETIMEDOUT), and ioredis reconnects and resends, instead of waiting on it for ~15 minutes.
+  const tcpTimeouts = options.tcpTimeouts ?? DEFAULT_TCP_TIMEOUTS;
+  redis.on('connect', () => {
+    if (redis.stream) applyTcpTimeouts(redis.stream as Socket, tcpTimeouts);
   });
 
   const shouldLog = createThrottle(options.errorLogIntervalMs ?? 10_000);
