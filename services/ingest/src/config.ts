@@ -14,6 +14,7 @@ export const IngestEnv = v.object({
   ),
   RELAY_MAX_BODY_BYTES: envInt({ min: 1, max: 1024 * 1024 * 1024, default: 1024 * 1024 }),
   RELAY_REQUEST_TIMEOUT_MS: envInt({ min: 1, max: MAX_TIMER_MS, default: 5000 }),
+  RELAY_KEEPALIVE_TIMEOUT_MS: envInt({ min: 1, max: MAX_TIMER_MS, default: 65_000 }),
 });
 
 /** Ingest's configuration, parsed once at boot. */
@@ -28,6 +29,13 @@ export interface IngestConfig {
   maxBodyBytes: number;
   /** Upper bound of each Postgres or Redis call made while answering a request. */
   requestTimeoutMs: number;
+  /**
+   * How long an idle keep-alive connection stays open after a response (Node's default is 5 s). Longer
+   * than the idle timeout of the load balancer or proxy in front (60 s for AWS ALB and nginx), so that
+   * the proxy, not ingest, closes an idle connection: else the proxy may send a request on a
+   * connection ingest is closing and answer its client 502.
+   */
+  keepAliveTimeoutMs: number;
   /** Approximate bound on each stream's length (RELAY_STREAM_MAXLEN); the bus default when absent. */
   streamMaxLen?: number;
 }
@@ -55,6 +63,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     apiToken: parsed.RELAY_API_TOKEN,
     maxBodyBytes: parsed.RELAY_MAX_BODY_BYTES,
     requestTimeoutMs: parsed.RELAY_REQUEST_TIMEOUT_MS,
+    keepAliveTimeoutMs: parsed.RELAY_KEEPALIVE_TIMEOUT_MS,
     streamMaxLen: parsed.RELAY_STREAM_MAXLEN,
   };
 }

@@ -179,6 +179,34 @@ describe('ingest over real HTTP', () => {
     }
   });
 
+  it('keeps an idle keep-alive connection open for RELAY_KEEPALIVE_TIMEOUT_MS, then closes it', async () => {
+    expect(loadConfig({}).keepAliveTimeoutMs).toBe(65_000);
+    const service = await startOnAnyPort({ RELAY_KEEPALIVE_TIMEOUT_MS: '1500' });
+    try {
+      const socket = connect(service.port, '127.0.0.1');
+      let answer = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (chunk: string) => {
+        answer += chunk;
+      });
+      const closedAt = new Promise<number>((resolve) => socket.on('close', () => resolve(Date.now())));
+      const request = 'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n';
+      socket.write(request);
+      await waitFor(() => answer.includes('"ok"'), { timeoutMs: 5000 });
+      // After 800 ms idle the same connection serves the next request, then closes 1.5 s after it
+      // (Node's default would hold it 5 s).
+      await new Promise((resolve) => setTimeout(resolve, 800));
+      const idleFrom = Date.now();
+      socket.write(request);
+      await waitFor(() => (answer.match(/HTTP\/1\.1 200 /g) ?? []).length === 2, { timeoutMs: 5000 });
+      const idleMs = (await closedAt) - idleFrom;
+      expect(idleMs).toBeGreaterThanOrEqual(1400);
+      expect(idleMs).toBeLessThan(5000);
+    } finally {
+      await service.stop();
+    }
+  });
+
   it('main.ts logs its address, serves, and exits 0 on SIGTERM', async () => {
     const main = fileURLToPath(new URL('./main.ts', import.meta.url));
     const child: ChildProcess = spawn(

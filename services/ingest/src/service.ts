@@ -95,6 +95,7 @@ export async function startIngest(
     redis.disconnect();
     throw err;
   });
+  if ('keepAliveTimeout' in server) server.keepAliveTimeout = config.keepAliveTimeoutMs;
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host === '0.0.0.0' || host === '[::]' ? 'localhost' : host}:${address.port}`;
