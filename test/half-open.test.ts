@@ -110,13 +110,13 @@ async function cutUnder(mode: 'relay' | 'kernel'): Promise<Outcome[]> {
   );
   let stdout = '';
   let stderr = '';
-  const records: { event?: string }[] = [];
+  const records: (Partial<Outcome> & { event?: string })[] = [];
   let onRecord = (): void => {};
   child.stdout.on('data', (chunk: Buffer) => {
     stdout += chunk.toString();
     const lines = stdout.split('\n');
     stdout = lines.pop() ?? '';
-    for (const line of lines) records.push(JSON.parse(line) as { event?: string });
+    for (const line of lines) records.push(JSON.parse(line) as Partial<Outcome> & { event?: string });
     onRecord();
   });
   child.stderr.on('data', (chunk: Buffer) => {
@@ -136,7 +136,7 @@ async function cutUnder(mode: 'relay' | 'kernel'): Promise<Outcome[]> {
   const code = await closed;
   expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
   return records
-    .filter((r): r is Outcome => 'connection' in r)
+    .filter((r): r is Outcome => r.connection !== undefined)
     .sort((a, b) => a.connection.localeCompare(b.connection));
 }
 
