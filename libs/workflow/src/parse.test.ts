@@ -220,6 +220,21 @@ tasks:
     });
   });
 
+  it('accepts references as an http method and headers, checked when the task runs', () => {
+    const def = definitionOf(
+      parseWorkflow(`id: w
+tasks:
+  call:
+    type: http
+    with: { url: "https://x", method: "\${{ input.method }}", headers: "\${{ input.headers }}", body: 1 }
+`),
+    );
+    expect(def.tasks[0]?.with).toMatchObject({
+      method: '${{ input.method }}',
+      headers: '${{ input.headers }}',
+    });
+  });
+
   it('accepts references to tasks upstream through other tasks', () => {
     const result = parseWorkflow(`id: w
 tasks:

@@ -477,6 +477,12 @@ describe('parseWorkflow rejects, naming the path', () => {
       'must be a string (got the number 1)',
     ],
     [
+      'http with headers that are neither a mapping nor a reference',
+      `${W}  a: { type: http, with: { url: "https://x", headers: "X-N: 1" } }\n`,
+      'tasks.a.with.headers',
+      'must be a mapping of header name -> string (got "X-N: 1")',
+    ],
+    [
       'http with a body and the default method',
       `${W}  a: { type: http, with: { url: "https://x", body: { n: 1 } } }\n`,
       'tasks.a.with.body',

@@ -17,6 +17,22 @@ function templatedOr(check: (value: string) => string | null, what: string) {
   );
 }
 
+/**
+ * A reference (`${{ input.headers }}`, checked at run time once resolved), or a value `schema` takes
+ * now, with its issues where it puts them.
+ */
+function referenceOr(schema: v.GenericSchema) {
+  return v.pipe(
+    v.unknown(),
+    v.rawCheck(({ dataset, addIssue }) => {
+      if (typeof dataset.value === 'string' && hasTemplate(dataset.value)) return;
+      const result = v.safeParse(schema, dataset.value);
+      if (result.success) return;
+      for (const issue of result.issues) addIssue({ message: issue.message, path: issue.path });
+    }),
+  );
+}
+
 function checkUrl(value: string): string | null {
   if (!URL.canParse(value)) return `must be an absolute http(s) URL (got ${describe(value)})`;
   const { protocol } = new URL(value);
@@ -76,12 +92,14 @@ const BUILTIN_WITH: Record<string, v.GenericSchema> = {
   http: strictMapping({
     url: templatedOr(checkUrl, 'a URL'),
     method: v.optional(
-      v.picklist(
-        HTTP_METHODS,
-        (issue) => `must be one of ${HTTP_METHODS.join(', ')} (got ${describe(issue.input)})`,
+      referenceOr(
+        v.picklist(
+          HTTP_METHODS,
+          (issue) => `must be one of ${HTTP_METHODS.join(', ')} (got ${describe(issue.input)})`,
+        ),
       ),
     ),
-    headers: v.nullish(StringMap('header')),
+    headers: v.nullish(referenceOr(StringMap('header'))),
     body: v.optional(v.unknown()),
   }),
 };

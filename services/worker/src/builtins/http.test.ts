@@ -89,6 +89,9 @@ beforeAll(async () => {
     } else if (url.pathname === '/long') {
       res.statusCode = 404;
       res.end(`${'a'.repeat(512)}TAIL`);
+    } else if (url.pathname === '/echo-method') {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify(req.method));
     } else if (url.pathname === '/json') {
       res.setHeader('content-type', 'application/json');
       res.end('{"total":42}');
@@ -302,6 +305,35 @@ describe('httpHandler: credentials in URLs', () => {
     expect(await attempt({ url: `${baseUrl}/json`, method, body: { n: 1 } })).toEqual({
       ok: false,
       error,
+      retryable: false,
+    });
+  });
+
+  it.each([
+    ['put', 'PUT'],
+    [null, 'GET'],
+  ])('sends method %j as %s', async (method, sent) => {
+    expect(await attempt({ url: `${baseUrl}/echo-method`, method })).toEqual({
+      ok: true,
+      output: JSON.stringify(sent),
+    });
+  });
+
+  it.each([
+    ['FETCH', 'with.method: expected one of GET, POST, PUT, PATCH, DELETE, HEAD (got "FETCH")'],
+    [5, 'with.method: expected one of GET, POST, PUT, PATCH, DELETE, HEAD (got 5)'],
+    [
+      { verb: 'GET' },
+      'with.method: expected one of GET, POST, PUT, PATCH, DELETE, HEAD (got {"verb":"GET"})',
+    ],
+  ])('refuses method %j (a reference resolved to it) for good', async (method, error) => {
+    expect(await attempt({ url: `${baseUrl}/json`, method })).toEqual({ ok: false, error, retryable: false });
+  });
+
+  it('refuses headers that resolved to something other than a mapping for good', async () => {
+    expect(await attempt({ url: `${baseUrl}/json`, headers: ['x'] })).toEqual({
+      ok: false,
+      error: 'with.headers: expected a mapping of header names to strings',
       retryable: false,
     });
   });

@@ -1,4 +1,5 @@
 import type { JsonValue } from '@relay/template';
+import { HTTP_METHODS } from '@relay/workflow';
 import { HttpRequestError, HttpStatusError, NonRetryableError } from '../errors.js';
 import type { Handler } from '../types.js';
 import { parseJsonOrText, withObject } from './input.js';
@@ -31,7 +32,7 @@ export function createHttpHandler(opts: HttpHandlerOptions): Handler {
   return async (input, ctx) => {
     const w = withObject(input, 'http');
     const url = parseUrl(w.url);
-    const method = typeof w.method === 'string' ? w.method.toUpperCase() : 'GET';
+    const method = requestMethod(w.method);
     const headers = requestHeaders(w.headers);
     let body: string | undefined;
     if (w.body !== undefined && w.body !== null) {
@@ -104,6 +105,19 @@ function parseUrl(raw: JsonValue | undefined): URL {
     );
   }
   return url;
+}
+
+/**
+ * `with.method`, GET when absent. The workflow check takes only these (or a reference): one that
+ * resolved to anything else fails for good. Case does not matter once resolved.
+ */
+function requestMethod(raw: JsonValue | undefined): string {
+  if (raw === undefined || raw === null) return 'GET';
+  const method = typeof raw === 'string' ? raw.toUpperCase() : raw;
+  if (typeof method === 'string' && (HTTP_METHODS as readonly string[]).includes(method)) return method;
+  throw new NonRetryableError(
+    `with.method: expected one of ${HTTP_METHODS.join(', ')} (got ${JSON.stringify(raw)})`,
+  );
 }
 
 /** `with.headers` as Headers; a bad name or value fails for good, without showing the value (it may be a token). */
