@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { attemptContext } from '../../test/fixtures.js';
 import { Cancellation, runAttempt } from '../execute.js';
-import { createShellHandler, MAX_ARG_STRLEN } from './shell.js';
+import { createShellHandler, MAX_ARG_STRLEN, STDERR_TAIL_BYTES, stderrTail } from './shell.js';
 
 const ctx = attemptContext;
 
@@ -27,6 +27,39 @@ const commandOf = (bytes: number, pad = 'x') => {
 };
 
 const HINT = 'pass large values through a file or URL that the command reads, or use an http task';
+
+describe('stderrTail', () => {
+  const lines = (from: number, to: number) =>
+    Array.from({ length: to - from + 1 }, (_, i) => `line-${String(from + i).padStart(4, '0')}`).join('\n');
+
+  it('keeps a short stderr whole, without its trailing newline', () => {
+    expect(stderrTail(Buffer.from('oops\nmore\n'))).toBe('oops\nmore');
+  });
+
+  it('starts a cut stderr at a line, not inside one', () => {
+    // 10-byte lines ("line-0001\n"): the last 2048 bytes start 8 bytes into a line.
+    const text = stderrTail(Buffer.from(`${lines(1, 1000)}\n`));
+    expect(text.startsWith('line-')).toBe(true);
+    expect(text.endsWith('line-1000')).toBe(true);
+    expect(Buffer.byteLength(text)).toBeLessThanOrEqual(STDERR_TAIL_BYTES);
+    expect(text).toBe(lines(797, 1000));
+  });
+
+  it('keeps the whole tail when the cut falls on a line boundary', () => {
+    // 2048 = 16 lines of 128 bytes.
+    const line = (n: number) => `${String(n).padStart(127, '-')}\n`;
+    const buf = Buffer.from(Array.from({ length: 20 }, (_, i) => line(i)).join(''));
+    expect(stderrTail(buf)).toBe(
+      Array.from({ length: 16 }, (_, i) => line(i + 4))
+        .join('')
+        .trimEnd(),
+    );
+  });
+
+  it('keeps the end of one long line', () => {
+    expect(stderrTail(Buffer.from(`${'x'.repeat(5000)}\n`))).toBe('x'.repeat(STDERR_TAIL_BYTES - 1));
+  });
+});
 
 describe('shell handler output limit', () => {
   it('kills a command printing more than the limit and names the setting that raises it', async () => {

@@ -229,8 +229,14 @@ export function createShellHandler(opts: ShellHandlerOptions): Handler {
   };
 }
 
-function stderrTail(buf: Buffer): string {
-  const tail = buf.length > STDERR_TAIL_BYTES ? buf.subarray(buf.length - STDERR_TAIL_BYTES) : buf;
+/** The last STDERR_TAIL_BYTES of stderr, from the start of a line when a cut falls inside one. */
+export function stderrTail(buf: Buffer): string {
+  let tail = buf.length > STDERR_TAIL_BYTES ? buf.subarray(buf.length - STDERR_TAIL_BYTES) : buf;
+  if (tail !== buf && buf[buf.length - STDERR_TAIL_BYTES - 1] !== 0x0a) {
+    // The cut fell inside a line: start at the next one, unless that leaves nothing but the last line's end.
+    const newline = tail.indexOf(0x0a);
+    if (newline !== -1 && newline < tail.length - 1) tail = tail.subarray(newline + 1);
+  }
   // A cut may split a UTF-8 sequence: drop the replacement character it leaves.
   return tail
     .toString('utf8')
