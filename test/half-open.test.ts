@@ -133,6 +133,14 @@ async function cutUnder(mode: 'relay' | 'kernel'): Promise<Outcome[]> {
   ]);
   ip('link', 'set', HOST_IF, 'down');
   child.stdin.write('cut\n');
+  if (mode === 'relay') {
+    await new Promise<void>((resolve) => {
+      onRecord = () => records.some((r) => r.event === 'settled') && resolve();
+      onRecord();
+    });
+    ip('link', 'set', HOST_IF, 'up');
+    child.stdin.write('restored\n');
+  }
   const code = await closed;
   expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
   return records
@@ -143,13 +151,23 @@ async function cutUnder(mode: 'relay' | 'kernel'): Promise<Outcome[]> {
 const CONNECTIONS = ['postgres idle', 'postgres waiting', 'redis idle', 'redis waiting'];
 
 describe.skipIf(!supported)('a Postgres or Redis server that goes silent (root: network namespaces)', () => {
-  it('fails its connections within the TCP timeouts, whether a command is being sent or awaits a reply', async () => {
+  it('fails its connections within the TCP timeouts, sending or awaiting a reply, then reconnects', async () => {
     const outcomes = await cutUnder('relay');
-    expect(outcomes.map(({ connection, result }) => ({ connection, result }))).toEqual(
-      CONNECTIONS.map((connection) => ({ connection, result: 'ETIMEDOUT' })),
-    );
+    expect(
+      outcomes
+        .filter((o) => !o.connection.endsWith('reconnected'))
+        .map(({ connection, result }) => ({ connection, result })),
+    ).toEqual(CONNECTIONS.map((connection) => ({ connection, result: 'ETIMEDOUT' })));
     // 1.5 s user timeout; 1 s idle then 2 probes 1 s apart: all well before the child gives up at 12 s.
-    for (const { ms } of outcomes) expect(ms).toBeLessThan(8_000);
+    for (const { ms } of outcomes.filter((o) => o.result === 'ETIMEDOUT')) expect(ms).toBeLessThan(8_000);
+    // The link back, every client connects anew (postgres.js through createSql's socket factory).
+    expect(
+      outcomes
+        .filter((o) => o.connection.endsWith('reconnected'))
+        .map(({ connection, result }) => ({ connection, result })),
+    ).toEqual(
+      CONNECTIONS.map((connection) => ({ connection: `${connection}, reconnected`, result: 'answered' })),
+    );
   });
 
   it("leaves them all hanging with the kernel's defaults (what the timeouts are for)", async () => {

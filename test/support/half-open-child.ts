@@ -3,7 +3,9 @@
 // shortened) or `kernel` (the kernel's own). Prints JSON lines: `ready` once one connection of each
 // kind is idle after a command and the other waits on one (a 30 s pg_sleep, an XREAD BLOCK 0); after
 // the test writes a line to stdin (the link is down), uses the idle ones and prints what each
-// connection came to (`answered`, the error code that failed it, or `pending` after 12 s), then exits.
+// connection came to (`answered`, the error code that failed it, or `pending` after 12 s). With
+// `relay`, it then prints `settled`, and after a second line (the link is back) uses every
+// connection again and prints what each came to. Then it exits.
 import { createInterface } from 'node:readline';
 import { createSql } from '@relay/db';
 import { createLogger, createRedis, type TcpTimeouts } from '@relay/runtime';
@@ -60,4 +62,20 @@ await Promise.all([
   settle('redis idle', redisIdleLost),
   settle('redis waiting', redisWaitingLost),
 ]);
+if (mode === 'relay') {
+  // Once the test has the link back up (a second line), each client connects anew and answers. The
+  // blocking client resends its XREAD BLOCK 0 first, so a PING would wait behind it: it counts as
+  // answering once it is ready again.
+  const redisWaitingBack = new Promise<string>((resolve) =>
+    redisWaiting.once('ready', () => resolve('answered')),
+  );
+  print({ event: 'settled' });
+  await new Promise((resolve) => lines.once('line', resolve));
+  await Promise.all([
+    settle('postgres idle, reconnected', outcome(pgIdle`SELECT 1`)),
+    settle('postgres waiting, reconnected', outcome(pgWaiting`SELECT 1`)),
+    settle('redis idle, reconnected', outcome(redisIdle.ping())),
+    settle('redis waiting, reconnected', redisWaitingBack),
+  ]);
+}
 process.exit(0);
