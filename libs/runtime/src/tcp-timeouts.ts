@@ -68,8 +68,9 @@ export function tcpTimeoutsSupported(): boolean {
 }
 
 /**
- * Sets `timeouts` on a connected TCP socket. Returns false, changing nothing, where it cannot: not
- * Linux, no FFI, not a TCP socket (a Unix socket has no peer to lose), or the call failed.
+ * Sets `timeouts` on a connected TCP socket. Returns false where it cannot: not Linux, no FFI, not a
+ * TCP socket (a Unix socket has no peer to lose; nothing is set), or the kernel refused a value (the
+ * options before it stay set).
  */
 export function applyTcpTimeouts(socket: Socket, timeouts: TcpTimeouts): boolean {
   const set = loadSetSockOpt();
