@@ -1,3 +1,4 @@
+import { SSLMODES } from '@relay/runtime';
 import { createSql } from './client.js';
 import { type MigrateResult, migrate } from './migrate.js';
 import { defaultMigrationsDir, readMigrationFiles } from './migration-files.js';
@@ -73,10 +74,6 @@ export function redactUrl(url: string): string {
     return '<invalid url>';
   }
 }
-
-// libpq's sslmode values, as the services' DATABASE_URL check (@relay/runtime envPostgresUrl) takes
-// them: postgres.js would take any other string as verify-full without a word.
-const SSLMODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
 
 function describeInvalidUrl(url: string): string | undefined {
   let parsed: URL;

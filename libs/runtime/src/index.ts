@@ -35,6 +35,7 @@ export {
   envPort,
   envString,
   envUrl,
+  SSLMODES,
 } from './env-entries.js';
 export { CheckTimeoutError, ConfigError, type ConfigIssue, RedisNotReadyError } from './errors.js';
 export { FAULT_EXIT_CODE, type FaultTarget, faultPoint, parseFaultTarget } from './fault.js';
