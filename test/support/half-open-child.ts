@@ -26,9 +26,9 @@ const pgWaiting = sql();
 const redisIdle = redis(false);
 const redisWaiting = redis(true);
 await pgIdle`SELECT 1`;
-await pgWaiting`SELECT 1`;
+const [{ pid }] = await pgWaiting<[{ pid: number }]>`SELECT pg_backend_pid() AS pid`;
 await redisIdle.ping();
-await redisWaiting.ping();
+const redisWaitingId = Number(await redisWaiting.client('ID'));
 
 const outcome = (query: Promise<unknown>) =>
   query.then(
@@ -43,8 +43,15 @@ const connectionError = (client: ReturnType<typeof redis>) =>
 const pgSleeping = outcome(pgWaiting`SELECT pg_sleep(30)`);
 redisWaiting.xread('BLOCK', 0, 'STREAMS', `half-open-${process.pid}`, '$').catch(() => {});
 const redisWaitingLost = connectionError(redisWaiting);
-// Long enough for both to be on the wire and acknowledged: from here those connections only wait.
-await new Promise((resolve) => setTimeout(resolve, 300));
+// Once both servers run them, the commands were received (and acknowledged): those connections only wait.
+for (;;) {
+  const [{ sleeping }] = await pgIdle<[{ sleeping: boolean }]>`
+    SELECT EXISTS (SELECT FROM pg_stat_activity
+                   WHERE pid = ${pid} AND state = 'active' AND query LIKE 'SELECT pg_sleep%') AS sleeping`;
+  const blocked = String(await redisIdle.client('LIST', 'ID', redisWaitingId)).includes('cmd=xread');
+  if (sleeping && blocked) break;
+  await new Promise((resolve) => setTimeout(resolve, 20));
+}
 print({ event: 'ready' });
 
 const lines = createInterface({ input: process.stdin });
