@@ -77,3 +77,4 @@ export {
   tcpTimeoutsSupported,
 } from './tcp-timeouts.js';
 export { withTimeout } from './timeout.js';
+export { WeightedLru } from './weighted-lru.js';

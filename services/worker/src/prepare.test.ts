@@ -63,3 +63,50 @@ describe('prepareTasks over the slim definition', () => {
     expect({ ok: p.ok, type: p.task.type, timeoutMs: p.task.timeoutMs, input: p.input }).toEqual(expected);
   });
 });
+
+describe('DefinitionCache', () => {
+  /** A loader over definitions of `sizes[id]` tasks, recording what it was asked for. */
+  const loaderOf = (sizes: Record<string, number>) => {
+    const asked: string[] = [];
+    return {
+      asked,
+      repo: {
+        loadDefinitions: async (pairs: readonly { workflowId: string; version: number }[]) =>
+          pairs.flatMap((p) => {
+            asked.push(p.workflowId);
+            const n = sizes[p.workflowId];
+            if (n === undefined) return [];
+            const tasks = Array.from({ length: n }, (_, i) => ({
+              id: `t${i}`,
+              type: 'noop',
+              with: {},
+              timeoutMs: null,
+            }));
+            return [{ workflowId: p.workflowId, version: p.version, tasks }];
+          }),
+      },
+    };
+  };
+  const pair = (workflowId: string) => ({ workflowId, version: 1 });
+
+  it('is bounded by the tasks it holds, least recently used out first', async () => {
+    const { asked, repo } = loaderOf({ a: 3, b: 3, c: 3 });
+    const cache = new DefinitionCache(repo, 7);
+    for (const id of ['a', 'b', 'a', 'c', 'a', 'b']) {
+      const got = await cache.getMany([pair(id)]);
+      expect(got.get(`${id}@1`)?.tasks.size).toBe(3);
+    }
+    expect(asked).toEqual(['a', 'b', 'c', 'b']);
+    expect(cache.size).toBe(2);
+  });
+
+  it('keeps one definition larger than the bound, and returns every definition a call loads', async () => {
+    const { asked, repo } = loaderOf({ a: 2, big: 9 });
+    const cache = new DefinitionCache(repo, 5);
+    const both = await cache.getMany([pair('a'), pair('big'), pair('gone')]);
+    expect([...both.keys()].sort()).toEqual(['a@1', 'big@1']);
+    await cache.getMany([pair('big')]);
+    expect(asked).toEqual(['a', 'big', 'gone']);
+    expect(cache.size).toBe(1);
+  });
+});

@@ -1,3 +1,4 @@
+import { WeightedLru } from '@relay/runtime';
 import {
   findReferences,
   isJsonObject,
@@ -13,7 +14,12 @@ export type PreparedTask =
   | { ok: true; claim: ClaimedTask; task: TaskSpec; input: JsonValue }
   | { ok: false; claim: ClaimedTask; task: TaskSpec | undefined; error: string; retryable?: boolean };
 
-const DEFINITION_CACHE_MAX = 500;
+/**
+ * Bound of the worker's definition cache, in tasks over the cached versions (a task's spec: id, type,
+ * `with`, timeout). It used to be 500 definitions whatever their size: 500 big fan-outs would have
+ * outgrown the heap. An LRU; one definition larger than the bound is kept alone.
+ */
+export const DEFINITION_CACHE_MAX_TASKS = 100_000;
 
 /** A pinned definition's tasks by id (a fan-out's definition holds thousands). */
 export interface PinnedDefinition {
@@ -22,37 +28,39 @@ export interface PinnedDefinition {
 
 /** Pinned definitions by `workflowId@version`; versions never change once written, so entries never go stale. */
 export class DefinitionCache {
-  private readonly entries = new Map<string, PinnedDefinition>();
+  private readonly entries: WeightedLru<string, PinnedDefinition>;
 
-  constructor(private readonly repo: Pick<WorkerRepository, 'loadDefinitions'>) {}
+  constructor(
+    private readonly repo: Pick<WorkerRepository, 'loadDefinitions'>,
+    maxTasks = DEFINITION_CACHE_MAX_TASKS,
+  ) {
+    this.entries = new WeightedLru(maxTasks);
+  }
+
+  /** Number of cached definitions. */
+  get size(): number {
+    return this.entries.size;
+  }
 
   /** The definitions of the given pairs, loading the missing ones in one query. */
   async getMany(
     pairs: readonly { workflowId: string; version: number }[],
   ): Promise<Map<string, PinnedDefinition>> {
-    const missing = new Map<string, { workflowId: string; version: number }>();
-    for (const p of pairs) {
-      const key = `${p.workflowId}@${p.version}`;
-      if (!this.entries.has(key)) missing.set(key, p);
-    }
-    if (missing.size === 0) return this.pick(pairs);
-    for (const row of await this.repo.loadDefinitions([...missing.values()])) {
-      if (this.entries.size >= DEFINITION_CACHE_MAX) {
-        const oldest = this.entries.keys().next().value;
-        if (oldest !== undefined) this.entries.delete(oldest);
-      }
-      const tasks = new Map(row.tasks.map((t) => [t.id, t]));
-      this.entries.set(`${row.workflowId}@${row.version}`, { tasks });
-    }
-    return this.pick(pairs);
-  }
-
-  private pick(pairs: readonly { workflowId: string; version: number }[]): Map<string, PinnedDefinition> {
     const out = new Map<string, PinnedDefinition>();
+    const missing = new Map<string, { workflowId: string; version: number }>();
     for (const p of pairs) {
       const key = `${p.workflowId}@${p.version}`;
       const def = this.entries.get(key);
       if (def) out.set(key, def);
+      else missing.set(key, p);
+    }
+    if (missing.size === 0) return out;
+    // Taken from the loaded rows, not the cache: a big one may evict another of the same call.
+    for (const row of await this.repo.loadDefinitions([...missing.values()])) {
+      const key = `${row.workflowId}@${row.version}`;
+      const def = { tasks: new Map(row.tasks.map((t) => [t.id, t])) };
+      this.entries.set(key, def, row.tasks.length);
+      out.set(key, def);
     }
     return out;
   }
