@@ -1,5 +1,6 @@
 import { commonEnv, type Env, envInt, healthEnv, MAX_TIMER_MS, parseEnv } from '@relay/runtime';
 import * as v from 'valibot';
+import { DEFAULT_CACHE_MAX_TASKS } from './definitions.js';
 
 /** The scheduler's environment. */
 export const SchedulerEnvSchema = v.object({
@@ -10,7 +11,7 @@ export const SchedulerEnvSchema = v.object({
   /** Idle time after which a dead consumer's pending events are taken over. */
   SCHEDULER_CLAIM_IDLE_MS: envInt({ min: 100, max: MAX_TIMER_MS, default: 30_000 }),
   /** Bound of the compiled-definition cache, in tasks summed over the cached workflow versions. */
-  SCHEDULER_DEFINITION_CACHE_TASKS: envInt({ min: 1, max: 100_000_000, default: 500_000 }),
+  SCHEDULER_DEFINITION_CACHE_TASKS: envInt({ min: 1, max: 100_000_000, default: DEFAULT_CACHE_MAX_TASKS }),
   /** `on.schedule` ticks missed while no scheduler ran, up to this long ago, still fire (each once). */
   SCHEDULER_CRON_CATCHUP_MS: envInt({ min: 0, max: MAX_TIMER_MS, default: 600_000 }),
   /** How often the scheduled workflows are read again. */
