@@ -2,14 +2,23 @@ import { randomBytes } from 'node:crypto';
 import { createTestRedis, deleteRedisPrefix } from '@relay/testing';
 import { type FlowJob, FlowProducer, type Job, Queue, Worker } from 'bullmq';
 import { BenchTimeoutError } from './errors.js';
-import { type Percentiles, stepGaps, summarize } from './stats.js';
+import { stepGaps } from './stats.js';
 
-/** BullMQ results: FlowProducer trees throughput and a nested-flow chain's step latency. */
-export interface BullResult {
-  trees: { tasks: number; seconds: number; tasksPerSec: number };
-  /** The warm-up pass of the same trees (the first on these workers). */
-  warmTrees: { tasksPerSec: number };
-  chain: Percentiles;
+/** BullMQ's FlowProducer trees: one measured pass. */
+export interface BullTrees {
+  tasks: number;
+  seconds: number;
+  tasksPerSec: number;
+}
+
+/** BullMQ workers up on a prefix of their own, for passes of either shape (see startBullmq). */
+export interface BullSession {
+  /** Runs the trees on a fresh queue; tasks/s from the first job added to the last finished. */
+  trees(): Promise<BullTrees>;
+  /** Runs the nested-flow chain on a fresh queue; gaps (ms) = parent processedOn - child finishedOn. */
+  chain(): Promise<number[]>;
+  /** Closes the workers, obliterates the queues and deletes the prefix. */
+  stop(): Promise<void>;
 }
 
 const connection = { host: '127.0.0.1', port: 6379, maxRetriesPerRequest: null };
@@ -42,21 +51,29 @@ async function waitCount(get: () => number, target: number, timeoutMs: number, w
   }
 }
 
-/** Runs `trees` 10-job trees and one `chainLength` nested flow on `workers` workers of `concurrency`. */
-export async function benchBullmq(opts: {
+/**
+ * Starts BullMQ for `trees` 10-job trees and a `chainLength` nested flow on `workers` workers of
+ * `concurrency` (each pass gets a queue and workers of its own, as the first pass did), and warms it
+ * up: each shape once at the measured size (connections, Lua scripts, JIT). Returns the session and the
+ * warm-up pass's trees figure.
+ */
+export async function startBullmq(opts: {
   trees: number;
   chainLength: number;
   workers: number;
   concurrency: number;
   timeoutMs: number;
-}): Promise<BullResult> {
+}): Promise<{ session: BullSession; warmTrees: BullTrees }> {
   const prefix = `bullbench-${randomBytes(6).toString('hex')}`;
   const redis = createTestRedis();
   const queues = new Map<string, Queue>();
   const workers: Worker[] = [];
   let completed = 0;
+  let seq = 0;
   const flow = new FlowProducer({ connection, prefix });
-  const open = (name: string) => {
+  const open = (kind: string) => {
+    seq += 1;
+    const name = `${kind}-${seq}`;
     const queue = new Queue(name, { connection, prefix });
     queues.set(name, queue);
     for (let i = 0; i < opts.workers; i += 1) {
@@ -70,54 +87,62 @@ export async function benchBullmq(opts: {
       });
       workers.push(worker);
     }
-    return queue;
+    return { name, queue };
+  };
+  /** Closes a finished pass's workers and queue, so that idle pollers do not pile up over the passes. */
+  const close = async (name: string, queue: Queue) => {
+    const mine = workers.filter((w) => w.name === name);
+    await Promise.all(mine.map((w) => w.close()));
+    workers.splice(0, workers.length, ...workers.filter((w) => w.name !== name));
+    await queue.obliterate({ force: true }).catch(() => undefined);
+    await queue.close();
+    queues.delete(name);
   };
   const treeJobs = opts.trees * 10;
-  /** Runs the trees on queue `name`; returns the seconds from the first job added to the last finished. */
-  const runTrees = async (name: string): Promise<number> => {
-    const queue = open(name);
-    completed = 0;
-    await flow.addBulk(Array.from({ length: opts.trees }, (_, n) => tree(name, n)));
-    await waitCount(() => completed, treeJobs, opts.timeoutMs, name);
-    const jobs = (await queue.getJobs(['completed'], 0, -1)) as Job[];
-    const first = Math.min(...jobs.map((j) => j.timestamp));
-    const last = Math.max(...jobs.map((j) => j.finishedOn ?? Number.NaN));
-    return (last - first) / 1000;
-  };
-  /** Runs the nested-flow chain on queue `name`; returns its jobs by step. */
-  const runChain = async (name: string): Promise<Job[]> => {
-    const queue = open(name);
-    completed = 0;
-    await flow.add(chain(name, opts.chainLength));
-    await waitCount(() => completed, opts.chainLength, opts.timeoutMs, name);
-    return ((await queue.getJobs(['completed'], 0, -1)) as Job[]).sort(
-      (a, b) => (a.data.step as number) - (b.data.step as number),
-    );
+  const session: BullSession = {
+    trees: async () => {
+      const { name, queue } = open('trees');
+      completed = 0;
+      await flow.addBulk(Array.from({ length: opts.trees }, (_, n) => tree(name, n)));
+      await waitCount(() => completed, treeJobs, opts.timeoutMs, name);
+      const jobs = (await queue.getJobs(['completed'], 0, -1)) as Job[];
+      const first = Math.min(...jobs.map((j) => j.timestamp));
+      const last = Math.max(...jobs.map((j) => j.finishedOn ?? Number.NaN));
+      await close(name, queue);
+      const seconds = (last - first) / 1000;
+      return { tasks: treeJobs, seconds, tasksPerSec: treeJobs / seconds };
+    },
+    chain: async () => {
+      const { name, queue } = open('chain');
+      completed = 0;
+      await flow.add(chain(name, opts.chainLength));
+      await waitCount(() => completed, opts.chainLength, opts.timeoutMs, name);
+      const steps = ((await queue.getJobs(['completed'], 0, -1)) as Job[]).sort(
+        (a, b) => (a.data.step as number) - (b.data.step as number),
+      );
+      await close(name, queue);
+      return stepGaps(
+        steps.map((j) => j.finishedOn ?? Number.NaN),
+        steps.map((j) => j.processedOn ?? Number.NaN),
+      );
+    },
+    stop: async () => {
+      await Promise.all(workers.map((w) => w.close()));
+      for (const queue of queues.values()) {
+        await queue.obliterate({ force: true }).catch(() => undefined);
+        await queue.close();
+      }
+      await flow.close();
+      await deleteRedisPrefix(redis, prefix);
+      redis.disconnect();
+    },
   };
   try {
-    // Warm-up, as Relay's: each shape once at the measured size (connections, Lua scripts, JIT), on
-    // queues of their own.
-    const warmSeconds = await runTrees('warm-trees');
-    await runChain('warm-chain');
-    const seconds = await runTrees('trees');
-    const steps = await runChain('chain');
-    const gaps = stepGaps(
-      steps.map((j) => j.finishedOn ?? Number.NaN),
-      steps.map((j) => j.processedOn ?? Number.NaN),
-    );
-    return {
-      trees: { tasks: treeJobs, seconds, tasksPerSec: treeJobs / seconds },
-      warmTrees: { tasksPerSec: treeJobs / warmSeconds },
-      chain: summarize(gaps),
-    };
-  } finally {
-    await Promise.all(workers.map((w) => w.close()));
-    for (const queue of queues.values()) {
-      await queue.obliterate({ force: true }).catch(() => undefined);
-      await queue.close();
-    }
-    await flow.close();
-    await deleteRedisPrefix(redis, prefix);
-    redis.disconnect();
+    const warmTrees = await session.trees();
+    await session.chain();
+    return { session, warmTrees };
+  } catch (err) {
+    await session.stop().catch(() => undefined);
+    throw err;
   }
 }

@@ -5,7 +5,7 @@ import type { BenchFleet } from './fleet.js';
 import { PgProfiler, type PgWindow } from './pg-profile.js';
 import { cpuSnapshot, diffMaps, RssSampler } from './proc.js';
 import { diffCalls, readCommandCalls } from './redis-profile.js';
-import { type Percentiles, stepGaps, summarize } from './stats.js';
+import { stepGaps } from './stats.js';
 import { chainWorkflow, fanoutWorkflow, TREE_TASKS, treeWorkflow } from './workflows.js';
 
 /** Where a Relay scenario's time went: per service CPU, Postgres backends, Redis commands. */
@@ -46,8 +46,15 @@ export interface ChainLegs {
   claim: number;
 }
 
-/** The chain scenario's figures. */
-export type ChainResult = Percentiles & { runSeconds: number; inTask: Percentiles; legs?: ChainLegs };
+/** One chain pass's figures (raw, so that passes can be pooled). */
+export interface ChainResult {
+  /** Per step: successor's started_at - predecessor's finished_at (ms). */
+  gaps: number[];
+  /** Per step: its own finished_at - started_at (ms), the no-op inside the worker. */
+  inTask: number[];
+  runSeconds: number;
+  legs?: ChainLegs;
+}
 
 /** The bench's view of the fleet: sampling tools bound to it. */
 export class RelayBench {
@@ -192,15 +199,13 @@ export class RelayBench {
       SELECT id, (extract(epoch FROM started_at) * 1000)::float8 AS s,
              (extract(epoch FROM finished_at) * 1000)::float8 AS f
       FROM task_runs WHERE run_id = ${runId} ORDER BY task_id`;
-    const gaps = stepGaps(
-      steps.map((r) => r.f),
-      steps.map((r) => r.s),
-    );
-    const inTask = summarize(steps.map((r) => r.f - r.s));
     return {
-      ...summarize(gaps),
+      gaps: stepGaps(
+        steps.map((r) => r.f),
+        steps.map((r) => r.s),
+      ),
+      inTask: steps.map((r) => r.f - r.s),
       runSeconds: ((row.last as number) - row.first) / 1000,
-      inTask,
       legs: await this.chainLegs(steps, since),
     };
   }

@@ -1,9 +1,22 @@
-import type { BullResult } from './bullmq.js';
+import type { BullTrees } from './bullmq.js';
 import { API_SOCKETS } from './fleet.js';
-import type { GraphileResult } from './graphile.js';
-import type { ChainResult, IdleResult, Profile, Throughput } from './relay.js';
-import type { RingResult } from './ring.js';
-import { fmt } from './stats.js';
+import type { GraphileJobs } from './graphile.js';
+import type { ChainLegs, ChainResult, IdleResult, Profile, Throughput } from './relay.js';
+import { fmt, median, type Percentiles, summarize } from './stats.js';
+
+/** One measured round: every shape on Relay and on its peer, back to back (a failed pass holds its error). */
+export interface Round {
+  manyRuns: (Throughput & { startSeconds: number }) | string;
+  bullTrees: BullTrees | string;
+  fanout: Throughput | string;
+  graphileJobs: GraphileJobs | string;
+  chain: ChainResult | string;
+  /** Gaps (ms) of graphile-worker's and BullMQ's chains. */
+  graphileChain: number[] | string;
+  bullChain: number[] | string;
+  /** Cycle times (ms) of the floor ring, run last in the round beside every idle system. */
+  ring: number[] | string;
+}
 
 /** Everything one bench run measured; a scenario that failed holds its error text instead. */
 export interface BenchData {
@@ -24,19 +37,18 @@ export interface BenchData {
   };
   peerSizes: { trees: number; jobs: number; chain: number; concurrency: string };
   workers: { count: number; concurrency: number };
-  fanout: Throughput | string;
-  manyRuns: (Throughput & { startSeconds: number }) | string;
+  rounds: Round[];
+  /** Processes of the floor ring. */
+  ringHops: number;
   /** The warm-up pass of many-runs (same size, the first on the fleet). */
   manyRunsWarm: (Throughput & { startSeconds: number }) | string;
-  chain: ChainResult | string;
+  /** The peers' warm-up passes (the first on their workers). */
+  warm: { bullTrees: BullTrees | string; graphileJobs: GraphileJobs | string };
+  /** many-runs once more after the rounds, with the peers stopped, profiled. */
+  manyRunsProfiled: (Throughput & { startSeconds: number }) | string;
+  /** One fan-out per width, after the rounds; the one at `sizes.fanout` is profiled. */
   scale: { size: number; result: Throughput | string }[];
   idle: IdleResult | string;
-  bull: BullResult | string;
-  graphile: GraphileResult | string;
-  /** The floor ring (ring.ts), run right after the chain beside the idle fleet. */
-  ring: RingResult | string;
-  /** The floor ring again, right after graphile-worker's chain beside its idle pool. */
-  ringAfterPeers: RingResult | string;
   totalSeconds: number;
 }
 
@@ -56,92 +68,183 @@ function serviceOf(label: string): string {
   return label.replace(/-\d+$/, '');
 }
 
+/** One figure of each round on both sides: the values that exist, and the ratio where both do. */
+interface Paired {
+  relay: number[];
+  peer: number[];
+  ratios: number[];
+  /** The first failure of either side, if any. */
+  error?: string;
+}
+
+function pairUp<A, B>(
+  rounds: readonly Round[],
+  relayOf: (r: Round) => A | string,
+  peerOf: (r: Round) => B | string,
+  relayValue: (a: A) => number,
+  peerValue: (b: B) => number,
+): Paired {
+  const out: Paired = { relay: [], peer: [], ratios: [] };
+  for (const round of rounds) {
+    const a = relayOf(round);
+    const b = peerOf(round);
+    if (ok(a)) out.relay.push(relayValue(a));
+    else out.error ??= `Relay: ${a}`;
+    if (ok(b)) out.peer.push(peerValue(b));
+    else out.error ??= `peer: ${b}`;
+    if (ok(a) && ok(b)) out.ratios.push(relayValue(a) / peerValue(b));
+  }
+  return out;
+}
+
+/** `median (min-max over n rounds)` of a ratio list. */
+function ratioCell(ratios: readonly number[]): string {
+  if (ratios.length === 0) return 'n/a';
+  const spread =
+    ratios.length > 1 ? ` (rounds ${fmt(Math.min(...ratios), 2)}-${fmt(Math.max(...ratios), 2)})` : '';
+  return `${fmt(median(ratios), 2)}x${spread}`;
+}
+
+/** The chain passes of every round pooled: percentiles over all gaps, legs weighted by their steps. */
+interface PooledChain {
+  relay: Percentiles;
+  graphile: Percentiles;
+  bull: Percentiles;
+  ring: Percentiles;
+  inTask: Percentiles;
+  legs?: ChainLegs;
+  /** Per round where both ran: Relay's p50 / graphile-worker's p50. */
+  p50Ratios: number[];
+  passes: number;
+  runSeconds: number;
+}
+
+function poolChains(rounds: readonly Round[]): PooledChain | string {
+  const relay = rounds.map((r) => r.chain).filter(ok);
+  if (relay.length === 0) return String(rounds.map((r) => r.chain).find((c) => !ok(c)) ?? 'no rounds');
+  const all = <T>(xs: (T[] | string)[]): T[] => xs.filter(ok).flat();
+  const legs = relay.flatMap((c) => (c.legs ? [c.legs] : []));
+  const steps = legs.reduce((a, l) => a + l.steps, 0);
+  const weighted = (k: 'result' | 'scheduler' | 'dispatcher' | 'claim') =>
+    legs.reduce((a, l) => a + l[k] * l.steps, 0) / steps;
+  const p50Ratios: number[] = [];
+  for (const r of rounds) {
+    if (ok(r.chain) && ok(r.graphileChain))
+      p50Ratios.push(summarize(r.chain.gaps).p50 / summarize(r.graphileChain).p50);
+  }
+  return {
+    relay: summarize(relay.flatMap((c) => c.gaps)),
+    graphile: summarize(all(rounds.map((r) => r.graphileChain))),
+    bull: summarize(all(rounds.map((r) => r.bullChain))),
+    ring: summarize(all(rounds.map((r) => r.ring))),
+    inTask: summarize(relay.flatMap((c) => c.inTask)),
+    ...(steps > 0
+      ? {
+          legs: {
+            steps,
+            result: weighted('result'),
+            scheduler: weighted('scheduler'),
+            dispatcher: weighted('dispatcher'),
+            claim: weighted('claim'),
+          },
+        }
+      : {}),
+    p50Ratios,
+    passes: relay.length,
+    runSeconds: median(relay.map((c) => c.runSeconds)),
+  };
+}
+
+const manyRunsPairs = (d: BenchData) =>
+  pairUp(
+    d.rounds,
+    (r) => r.manyRuns,
+    (r) => r.bullTrees,
+    (a) => a.tasksPerSec,
+    (b) => b.tasksPerSec,
+  );
+
+const fanoutPairs = (d: BenchData) =>
+  pairUp(
+    d.rounds,
+    (r) => r.fanout,
+    (r) => r.graphileJobs,
+    (a) => a.tasksPerSec,
+    (b) => b.jobsPerSec,
+  );
+
+const triple = (p: Percentiles) => `${fmt(p.p50, 2)} / ${fmt(p.p95, 2)} / ${fmt(p.p99, 2)}`;
+
 function targetRows(d: BenchData): Row[] {
   const rows: Row[] = [];
-  const bullTps = ok(d.bull) ? d.bull.trees.tasksPerSec : Number.NaN;
-  if (ok(d.manyRuns)) {
-    const ratio = d.manyRuns.tasksPerSec / bullTps;
+  const n = d.rounds.length;
+  const many = manyRunsPairs(d);
+  if (many.relay.length > 0) {
     rows.push([
-      `many-runs: ${d.sizes.manyRuns} runs x 10 tasks (tasks/s) vs BullMQ ${d.peerSizes.trees} flows x 10`,
-      fmt(d.manyRuns.tasksPerSec, 0),
-      fmt(bullTps, 0),
-      `${fmt(ratio, 2)}x`,
+      `many-runs: ${d.sizes.manyRuns} runs x 10 tasks (tasks/s) vs BullMQ ${d.peerSizes.trees} flows x 10; medians of ${n} rounds`,
+      fmt(median(many.relay), 0),
+      fmt(median(many.peer), 0),
+      ratioCell(many.ratios),
       '>= 2x BullMQ',
-      yes(ratio >= 2),
+      yes(median(many.ratios) >= 2),
     ]);
-  } else rows.push(['many-runs', failed(d.manyRuns), fmt(bullTps, 0), '', '>= 2x BullMQ', '**no**']);
-  const gwJps = ok(d.graphile) ? d.graphile.jobs.jobsPerSec : Number.NaN;
-  if (ok(d.fanout)) {
+  } else rows.push(['many-runs', failed(many.error ?? 'no rounds'), '', '', '>= 2x BullMQ', '**no**']);
+  const fan = fanoutPairs(d);
+  if (fan.relay.length > 0) {
     rows.push([
-      `fanout: 1 run, root -> ${d.sizes.fanout} -> sink (tasks/s) vs graphile-worker ${d.peerSizes.jobs} jobs (jobs/s)`,
-      fmt(d.fanout.tasksPerSec, 0),
-      fmt(gwJps, 0),
-      `${fmt(d.fanout.tasksPerSec / gwJps, 2)}x`,
+      `fanout: 1 run, root -> ${d.sizes.fanout} -> sink (tasks/s) vs graphile-worker ${d.peerSizes.jobs} jobs (jobs/s); medians of ${n} rounds`,
+      fmt(median(fan.relay), 0),
+      fmt(median(fan.peer), 0),
+      ratioCell(fan.ratios),
       '>= 5000 tasks/s',
-      yes(d.fanout.tasksPerSec >= 5000),
+      yes(median(fan.relay) >= 5000),
     ]);
-  } else rows.push(['fanout', failed(d.fanout), fmt(gwJps, 0), '', '>= 5000 tasks/s', '**no**']);
-  const gw = ok(d.graphile) ? d.graphile.chain : undefined;
-  if (ok(d.chain)) {
-    const c = d.chain;
+  } else rows.push(['fanout', failed(fan.error ?? 'no rounds'), '', '', '>= 5000 tasks/s', '**no**']);
+  const c = poolChains(d.rounds);
+  if (ok(c)) {
     rows.push([
-      `chain p50: ${d.sizes.chain} steps, successor RUNNING - predecessor SUCCESS (ms) vs graphile-worker`,
-      fmt(c.p50, 2),
-      fmt(gw?.p50 ?? Number.NaN, 2),
-      `${fmt(c.p50 / (gw?.p50 ?? Number.NaN), 2)}x`,
+      `chain p50: ${d.sizes.chain} steps, successor RUNNING - predecessor SUCCESS (ms) vs graphile-worker; every round's gaps pooled`,
+      fmt(c.relay.p50, 2),
+      fmt(c.graphile.p50, 2),
+      `${fmt(c.relay.p50 / c.graphile.p50, 2)}x`,
       '<= graphile-worker p50',
-      yes(c.p50 <= (gw?.p50 ?? Number.NaN)),
+      yes(c.relay.p50 <= c.graphile.p50),
     ]);
     rows.push([
       'chain p95 (ms)',
-      fmt(c.p95, 2),
-      fmt(gw?.p95 ?? Number.NaN, 2),
-      `${fmt(c.p95 / (gw?.p95 ?? Number.NaN), 2)}x`,
+      fmt(c.relay.p95, 2),
+      fmt(c.graphile.p95, 2),
+      `${fmt(c.relay.p95 / c.graphile.p95, 2)}x`,
       '(none)',
       '',
     ]);
     rows.push([
       'chain p99 (ms)',
-      fmt(c.p99, 2),
-      fmt(gw?.p99 ?? Number.NaN, 2),
-      `${fmt(c.p99 / (gw?.p99 ?? Number.NaN), 2)}x`,
+      fmt(c.relay.p99, 2),
+      fmt(c.graphile.p99, 2),
+      `${fmt(c.relay.p99 / c.graphile.p99, 2)}x`,
       '< 20 ms',
-      yes(c.p99 < 20),
+      yes(c.relay.p99 < 20),
     ]);
-  } else rows.push(['chain', failed(d.chain), '', '', '<= graphile p50, p99 < 20 ms', '**no**']);
-  const r = d.ring;
-  rows.push([
-    `chain floor: a ring of ${ok(r) ? r.hops : 3} processes, each only XREADGROUP -> one-row UPDATE, durable COMMIT -> XADD (no Relay code): cycle p50 / p95 / p99 (ms)`,
-    ok(d.chain) ? `${fmt(d.chain.p50, 2)} / ${fmt(d.chain.p95, 2)} / ${fmt(d.chain.p99, 2)}` : 'n/a',
-    ok(r) ? `${fmt(r.p50, 2)} / ${fmt(r.p95, 2)} / ${fmt(r.p99, 2)}` : failed(r),
-    ok(d.chain) && ok(r) ? `${fmt(d.chain.p50 / r.p50, 2)}x (p50)` : '',
-    '(reference)',
-    '',
-  ]);
-  const after = d.ringAfterPeers;
-  if (ok(d.chain) && ok(r) && ok(after) && ok(d.graphile)) {
-    const relay = d.chain.p50 / r.p50;
-    const peer = d.graphile.chain.p50 / after.p50;
     rows.push([
-      "chain p50 in floor-ring p50s of its own moment (ring run beside each system's chain)",
-      fmt(relay, 2),
-      fmt(peer, 2),
-      `${fmt(relay / peer, 2)}x`,
+      `chain floor: a ring of ${d.ringHops} processes, each only XREADGROUP -> one-row UPDATE, durable COMMIT -> XADD (no Relay code): cycle p50 / p95 / p99 (ms), run in every round`,
+      triple(c.relay),
+      c.ring.n > 0 ? triple(c.ring) : 'n/a',
+      `${fmt(c.relay.p50 / c.ring.p50, 2)}x (p50; graphile-worker's is ${fmt(c.graphile.p50 / c.ring.p50, 2)}x)`,
       '(reference)',
       '',
     ]);
-  }
-  if (ok(d.bull)) {
-    const b = d.bull.chain;
     rows.push([
       `chain vs BullMQ nested flow (${d.peerSizes.chain} steps): p50 / p95 / p99 (ms; BullMQ's clock is whole ms)`,
-      ok(d.chain) ? `${fmt(d.chain.p50, 2)} / ${fmt(d.chain.p95, 2)} / ${fmt(d.chain.p99, 2)}` : 'n/a',
-      `${fmt(b.p50, 2)} / ${fmt(b.p95, 2)} / ${fmt(b.p99, 2)}`,
-      ok(d.chain) ? `${fmt(d.chain.p50 / b.p50, 2)}x (p50)` : '',
+      triple(c.relay),
+      c.bull.n > 0 ? triple(c.bull) : 'n/a',
+      c.bull.p50 > 0
+        ? `${fmt(c.relay.p50 / c.bull.p50, 2)}x (p50)`
+        : "n/a: BullMQ's p50 is under its clock's 1 ms",
       '(reference)',
       '',
     ]);
-  }
+  } else rows.push(['chain', failed(c), '', '', '<= graphile p50, p99 < 20 ms', '**no**']);
   const small = d.scale[0];
   const large = d.scale.at(-1);
   if (small && large && ok(small.result) && ok(large.result)) {
@@ -255,9 +358,9 @@ function idleSection(idle: IdleResult): string {
   ].join('\n');
 }
 
-function chainParagraph(c: ChainResult, d: BenchData): string {
+function chainParagraph(c: PooledChain, d: BenchData): string {
   const parts = [
-    `chain: the ${d.sizes.chain}-step run took ${fmt(c.runSeconds, 2)} s (${fmt((c.runSeconds * 1000) / d.sizes.chain, 2)} ms/step); the gaps above are SUCCESS -> successor RUNNING: the worker's result commit and three stream hops (scheduler, dispatcher, worker claim), with three durable commits on the way.`,
+    `chain: ${c.passes} passes of the ${d.sizes.chain}-step run, one per round (median ${fmt(c.runSeconds, 2)} s a run, ${fmt((c.runSeconds * 1000) / d.sizes.chain, 2)} ms/step); the gaps above are SUCCESS -> successor RUNNING: the worker's result commit and three stream hops (scheduler, dispatcher, worker claim), with three durable commits on the way. Per round, Relay's p50 over graphile-worker's: ${ratioCell(c.p50Ratios)}.`,
   ];
   const l = c.legs;
   if (l) {
@@ -265,21 +368,55 @@ function chainParagraph(c: ChainResult, d: BenchData): string {
       `Mean per leg over ${l.steps} gaps (from the stream entries' ids, whole ms of the same clock, each taken at its midpoint, so only means are given): worker result commit + TaskSucceeded ${fmt(l.result, 2)} ms, scheduler (TaskSucceeded -> TaskReady) ${fmt(l.scheduler, 2)}, dispatcher (TaskReady -> work entry) ${fmt(l.dispatcher, 2)}, worker claim (work entry -> RUNNING) ${fmt(l.claim, 2)}; the mean gap is ${fmt(l.result + l.scheduler + l.dispatcher + l.claim, 2)} ms.`,
     );
   }
-  const r = d.ring;
-  if (ok(r)) {
-    const gw = ok(d.graphile) ? d.graphile.chain.p50 : Number.NaN;
-    const after = d.ringAfterPeers;
+  if (c.ring.n > 0) {
     parts.push(
-      `The floor ring, run right after the chain beside the idle fleet, does the three durable commits of such a gap and its stream hops (one hop more: the bench's own XADD and read) with nothing else: p50 ${fmt(r.p50, 2)} ms; Relay's chain p50 is ${fmt(c.p50 / r.p50, 2)}x it.`,
-      ok(after)
-        ? `Run again right after graphile-worker's chain beside its idle pool (two commits and a NOTIFY per step), the ring took p50 ${fmt(after.p50, 2)} ms, and graphile-worker's ${fmt(gw, 2)} ms is ${fmt(gw / after.p50, 2)}x it: against the floor of its own moment (this machine's speed drifts over minutes), Relay's chain is ${fmt(c.p50 / r.p50 / (gw / after.p50), 2)}x graphile-worker's.`
-        : `The ring after the peers failed: ${after.split('\n')[0]}`,
+      `The floor ring, run at the end of every round beside every idle system, does the three durable commits of such a gap and its stream hops (one hop more: the bench's own XADD and read) with nothing else: p50 ${fmt(c.ring.p50, 2)} ms; Relay's chain p50 is ${fmt(c.relay.p50 / c.ring.p50, 2)}x it, graphile-worker's (two commits and a NOTIFY per step) ${fmt(c.graphile.p50 / c.ring.p50, 2)}x.`,
     );
   }
   parts.push(
     `Inside the worker, RUNNING -> SUCCESS (started_at -> finished_at of the same no-op step) took p50 ${fmt(c.inTask.p50, 2)} / p95 ${fmt(c.inTask.p95, 2)} / p99 ${fmt(c.inTask.p99, 2)} ms, not counted in the gap.`,
   );
   return parts.join(' ');
+}
+
+function roundsSection(d: BenchData): string {
+  const cell = <T>(v: T | string, value: (t: T) => number, digits: number) =>
+    ok(v) ? fmt(value(v), digits) : 'failed';
+  const ratio = <A, B>(a: A | string, b: B | string, va: (x: A) => number, vb: (x: B) => number) =>
+    ok(a) && ok(b) ? `${fmt(va(a) / vb(b), 2)}x` : '';
+  const tps = (t: { tasksPerSec: number }) => t.tasksPerSec;
+  const jps = (t: { jobsPerSec: number }) => t.jobsPerSec;
+  const gapP50 = (c: ChainResult) => summarize(c.gaps).p50;
+  const p50 = (xs: number[]) => summarize(xs).p50;
+  const rows = d.rounds.map((r, i) => [
+    `${i + 1} (${i % 2 === 0 ? 'Relay' : 'peer'} first)`,
+    cell(r.manyRuns, tps, 0),
+    cell(r.bullTrees, tps, 0),
+    ratio(r.manyRuns, r.bullTrees, tps, tps),
+    cell(r.fanout, tps, 0),
+    cell(r.graphileJobs, jps, 0),
+    ratio(r.fanout, r.graphileJobs, tps, jps),
+    cell(r.chain, gapP50, 2),
+    cell(r.graphileChain, p50, 2),
+    ratio(r.chain, r.graphileChain, gapP50, p50),
+    cell(r.ring, p50, 2),
+  ]);
+  return table(
+    [
+      'round',
+      'many-runs tasks/s',
+      'BullMQ tasks/s',
+      'ratio',
+      'fanout tasks/s',
+      'graphile-worker jobs/s',
+      'ratio',
+      'chain p50 ms',
+      'graphile-worker p50 ms',
+      'ratio',
+      'floor ring p50 ms',
+    ],
+    rows,
+  );
 }
 
 function profileSection(
@@ -312,7 +449,7 @@ function profileSection(
   const budgetUs = ((d.cores * 1000) / target.tasksPerSec) * 1000;
   const spentUs = ((procCpu + pgCpu) / p.tasks) * 1000;
   return [
-    `Measured during the ${target.scenario} run above (${p.tasks} tasks, ${fmt(p.seconds, 2)} s window, from the first request to the bench seeing the last run finished). CPU from /proc/<pid>/stat utime+stime deltas of each service process and of each Postgres backend (backends grouped by pg_stat_activity.application_name, which every service sets to relay-<service>); "active" = pg_stat_activity sampled every 50 ms, count of backends in state active x period (an estimate of time Postgres spent executing for that service, including lock waits and client round trips inside transactions). Database-wide transactions: pg_stat_database delta read 11 s after the window's edges (counters flush late). Redis: INFO commandstats deltas over the window; the Redis server is shared with other engineers, so these are upper bounds.`,
+    `Measured during ${target.scenario} (${p.tasks} tasks, ${fmt(p.seconds, 2)} s window, from the first request to the bench seeing the last run finished). CPU from /proc/<pid>/stat utime+stime deltas of each service process and of each Postgres backend (backends grouped by pg_stat_activity.application_name, which every service sets to relay-<service>); "active" = pg_stat_activity sampled every 50 ms, count of backends in state active x period (an estimate of time Postgres spent executing for that service, including lock waits and client round trips inside transactions). Database-wide transactions: pg_stat_database delta read 11 s after the window's edges (counters flush late). Redis: INFO commandstats deltas over the window; the Redis server is shared with other engineers, so these are upper bounds.`,
     '',
     table(
       [
@@ -344,43 +481,60 @@ export function renderReport(d: BenchData): string {
   out.push('');
   out.push(table(['scenario', 'Relay', 'peer', 'ratio (Relay/peer)', 'target', 'met?'], targetRows(d)));
   out.push('');
-  out.push('## Scale (one fan-out run per width; peak RSS = max VmRSS sampled every 200 ms during the run)');
+  out.push(
+    `## Rounds (each shape on Relay and on its peer back to back, every system up and idle beside the others; who goes first alternates; the table above gives medians and the median of the per-round ratios)`,
+  );
+  out.push('');
+  out.push(roundsSection(d));
+  out.push('');
+  const startSeconds = d.rounds
+    .map((r) => r.manyRuns)
+    .filter(ok)
+    .map((m) => m.startSeconds);
+  out.push(
+    `many-runs: ${d.sizes.manyRuns} runs started concurrently through POST /workflows/:id/runs (one HTTP request each, over a keep-alive pool of ${API_SOCKETS} connections), in a median ${fmt(median(startSeconds), 2)} s; tasks/s from the first run's started_at to the last run's finished_at. BullMQ: ${d.peerSizes.trees} FlowProducer trees (1+3+6 jobs, addBulk), first job's timestamp to last finishedOn. Every system ran each shape once at the measured size first, as a warm-up; those first passes ran at ${ok(d.manyRunsWarm) ? fmt(d.manyRunsWarm.tasksPerSec, 0) : 'n/a'} tasks/s (Relay) and ${ok(d.warm.bullTrees) ? fmt(d.warm.bullTrees.tasksPerSec, 0) : 'n/a'} (BullMQ)${ok(d.warm.graphileJobs) ? `; graphile-worker's first ${d.peerSizes.jobs} jobs ran at ${fmt(d.warm.graphileJobs.jobsPerSec, 0)} jobs/s` : ''}.`,
+  );
+  out.push('');
+  const chain = poolChains(d.rounds);
+  if (ok(chain)) {
+    out.push(chainParagraph(chain, d));
+    out.push('');
+  }
+  out.push(
+    '## Scale (after the rounds, with the peers stopped: one fan-out run per width; peak RSS = max VmRSS sampled every 200 ms during the run)',
+  );
   out.push('');
   out.push(scaleSection(d));
   out.push('');
-  if (ok(d.manyRuns)) {
-    out.push(
-      `many-runs: ${d.sizes.manyRuns} runs started concurrently through POST /workflows/:id/runs (one HTTP request each, over a keep-alive pool of ${API_SOCKETS} connections) in ${fmt(d.manyRuns.startSeconds, 2)} s; ${d.manyRuns.tasks} tasks from the first run's started_at to the last run's finished_at in ${fmt(d.manyRuns.seconds, 2)} s. BullMQ: ${d.peerSizes.trees} FlowProducer trees (1+3+6 jobs, addBulk), first job's timestamp to last finishedOn. Every system ran each shape once at the measured size first, as a warm-up; those first passes ran at ${ok(d.manyRunsWarm) ? fmt(d.manyRunsWarm.tasksPerSec, 0) : 'n/a'} tasks/s (Relay) and ${ok(d.bull) ? fmt(d.bull.warmTrees.tasksPerSec, 0) : 'n/a'} (BullMQ)${ok(d.graphile) ? `; graphile-worker's first ${d.peerSizes.jobs} jobs ran at ${fmt(d.graphile.warmJobs.jobsPerSec, 0)} jobs/s` : ''}.`,
-    );
-    out.push('');
-  }
-  if (ok(d.chain)) {
-    out.push(chainParagraph(d.chain, d));
-    out.push('');
-  }
   out.push('## Idle');
   out.push('');
   out.push(ok(d.idle) ? idleSection(d.idle) : failed(d.idle));
   out.push('');
+  const fanoutPass = d.scale.find((s) => s.size === d.sizes.fanout)?.result;
   out.push('## Profile: where the time goes per task (fanout)');
   out.push('');
   out.push(
-    ok(d.fanout) && d.fanout.profile
-      ? profileSection(d.fanout.profile, d, { scenario: 'fanout', tasksPerSec: 5000, goal: '5000 tasks/s' })
-      : 'no profile (fanout failed)',
+    fanoutPass && ok(fanoutPass) && fanoutPass.profile
+      ? profileSection(fanoutPass.profile, d, {
+          scenario: `the scale pass at width ${d.sizes.fanout} (${fmt(fanoutPass.tasksPerSec, 0)} tasks/s)`,
+          tasksPerSec: 5000,
+          goal: '5000 tasks/s',
+        })
+      : `no profile (${fanoutPass && !ok(fanoutPass) ? failed(fanoutPass) : 'fanout not run'})`,
   );
   out.push('');
   out.push('## Profile: where the time goes per task (many-runs)');
   out.push('');
-  const bullTps = ok(d.bull) ? d.bull.trees.tasksPerSec : Number.NaN;
+  const bullTps = median(manyRunsPairs(d).peer);
+  const m = d.manyRunsProfiled;
   out.push(
-    ok(d.manyRuns) && d.manyRuns.profile
-      ? profileSection(d.manyRuns.profile, d, {
-          scenario: 'many-runs',
+    ok(m) && m.profile
+      ? profileSection(m.profile, d, {
+          scenario: `a profiled many-runs pass after the rounds (${fmt(m.tasksPerSec, 0)} tasks/s)`,
           tasksPerSec: 2 * bullTps,
-          goal: `2x BullMQ (${fmt(2 * bullTps, 0)} tasks/s)`,
+          goal: `2x BullMQ's median (${fmt(2 * bullTps, 0)} tasks/s)`,
         })
-      : 'no profile (many-runs failed)',
+      : `no profile (${ok(m) ? 'not profiled' : failed(m)})`,
   );
   out.push('');
   out.push('## Method');

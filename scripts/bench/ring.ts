@@ -5,11 +5,20 @@ import { createSql } from '@relay/db';
 import { createTestRedis, deleteRedisPrefix } from '@relay/testing';
 import { BenchError, BenchTimeoutError } from './errors.js';
 import { databaseUrl, withAdmin } from './fleet.js';
-import { type Percentiles, summarize } from './stats.js';
+import type { Percentiles } from './stats.js';
 
 /** The floor ring's result: cycle time (ms) over `hops` processes. */
 export interface RingResult extends Percentiles {
   hops: number;
+}
+
+/** A floor ring up (see startRing). */
+export interface RingSession {
+  hops: number;
+  /** `cycles` measured cycles after `warmup` unmeasured ones; the cycle times (ms). */
+  cycles(cycles: number, warmup: number): Promise<number[]>;
+  /** Stops the hops, deletes the prefix and drops the database. */
+  stop(): Promise<void>;
 }
 
 /**
@@ -17,14 +26,10 @@ export interface RingResult extends Percentiles {
  * (ring-hop.ts), each doing only what one of Relay's hops must: XREADGROUP BLOCK, one single-row UPDATE
  * with a durable commit, XADD to the next stream. One cycle = the bench XADDs to the first stream and
  * reads the last hop's entry (XREAD BLOCK): `hops` commits and `hops + 1` stream hops, no Relay code.
- * On a fresh database (dropped after) and prefix; `warmup` cycles first, unmeasured.
+ * On a fresh database and prefix; it stays up between passes, so that dropping its database (a forced
+ * checkpoint, which slows every commit for a while) happens once, at `stop`.
  */
-export async function benchRing(opts: {
-  hops: number;
-  cycles: number;
-  warmup: number;
-  timeoutMs: number;
-}): Promise<RingResult> {
+export async function startRing(opts: { hops: number; timeoutMs: number }): Promise<RingSession> {
   const database = `relay_bench_ring_${randomBytes(5).toString('hex')}`;
   const prefix = `relaybench-ring:${randomBytes(6).toString('hex')}`;
   const stream = (i: number) => `${prefix}:${i}`;
@@ -33,6 +38,20 @@ export async function benchRing(opts: {
   const redis = createTestRedis();
   const driver = createTestRedis();
   const hops: ChildProcess[] = [];
+  const stop = async () => {
+    for (const child of hops) child.kill('SIGTERM');
+    await Promise.all(
+      hops.map((child) =>
+        child.exitCode === null && child.signalCode === null
+          ? new Promise((resolve) => child.once('exit', resolve))
+          : undefined,
+      ),
+    );
+    await deleteRedisPrefix(redis, prefix);
+    redis.disconnect();
+    driver.disconnect();
+    await withAdmin((admin) => admin`DROP DATABASE IF EXISTS ${admin(database)} WITH (FORCE)`);
+  };
   try {
     const sql = createSql(url, { max: 1, applicationName: 'relay-bench' });
     await sql`CREATE TABLE ring (id int PRIMARY KEY, n bigint NOT NULL)`;
@@ -61,36 +80,32 @@ export async function benchRing(opts: {
         });
       }),
     );
-    const last = stream(opts.hops);
-    let lastId = '0-0';
-    const cycle = async (): Promise<number> => {
-      const t0 = performance.now();
-      await driver.xadd(stream(0), '*', 'c', '1');
-      const reply = (await driver.xread('BLOCK', opts.timeoutMs, 'STREAMS', last, lastId)) as
-        | [string, [string, string[]][]][]
-        | null;
-      const entries = reply?.[0]?.[1];
-      if (!entries || entries.length === 0)
-        throw new BenchTimeoutError(`ring: no cycle back within ${opts.timeoutMs} ms`);
-      lastId = (entries.at(-1) as [string, string[]])[0];
-      return performance.now() - t0;
-    };
-    for (let i = 0; i < opts.warmup; i += 1) await cycle();
-    const times: number[] = [];
-    for (let i = 0; i < opts.cycles; i += 1) times.push(await cycle());
-    return { ...summarize(times), hops: opts.hops };
-  } finally {
-    for (const child of hops) child.kill('SIGTERM');
-    await Promise.all(
-      hops.map((child) =>
-        child.exitCode === null && child.signalCode === null
-          ? new Promise((resolve) => child.once('exit', resolve))
-          : undefined,
-      ),
-    );
-    await deleteRedisPrefix(redis, prefix);
-    redis.disconnect();
-    driver.disconnect();
-    await withAdmin((admin) => admin`DROP DATABASE IF EXISTS ${admin(database)} WITH (FORCE)`);
+  } catch (err) {
+    await stop().catch(() => undefined);
+    throw err;
   }
+  const last = stream(opts.hops);
+  let lastId = '0-0';
+  const cycle = async (): Promise<number> => {
+    const t0 = performance.now();
+    await driver.xadd(stream(0), '*', 'c', '1');
+    const reply = (await driver.xread('BLOCK', opts.timeoutMs, 'STREAMS', last, lastId)) as
+      | [string, [string, string[]][]][]
+      | null;
+    const entries = reply?.[0]?.[1];
+    if (!entries || entries.length === 0)
+      throw new BenchTimeoutError(`ring: no cycle back within ${opts.timeoutMs} ms`);
+    lastId = (entries.at(-1) as [string, string[]])[0];
+    return performance.now() - t0;
+  };
+  return {
+    hops: opts.hops,
+    cycles: async (cycles, warmup) => {
+      for (let i = 0; i < warmup; i += 1) await cycle();
+      const times: number[] = [];
+      for (let i = 0; i < cycles; i += 1) times.push(await cycle());
+      return times;
+    },
+    stop,
+  };
 }
