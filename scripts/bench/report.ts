@@ -543,7 +543,7 @@ export function renderReport(d: BenchData): string {
     [
       '- Relay figures come from database timestamps (`now()` of the writing transaction): runs.started_at / finished_at for throughput, task_runs.finished_at of a step -> started_at of its successor for the chain.',
       '- BullMQ: jobs carry `timestamp` (added), `processedOn` and `finishedOn` (ms, worker clock); chain = a nested flow (step N is the parent of step N-1), gap = parent processedOn - child finishedOn.',
-      "- graphile-worker (0.17, the newest line that runs on Node 20): throughput = jobs added with addJobs while the pool runs, until the jobs table is empty; chain = each job adds the next, gap = successor's start - the moment its predecessor called addJob (performance.now(), same process).",
+      "- graphile-worker (0.17, the newest line that runs on Node 20): throughput = jobs added with addJobs while the pool runs, until the jobs table is empty; chain = each job adds the next, gap = successor's start - the moment its predecessor called addJob (performance.now(), same process). Its job rate follows the planner statistics of its jobs table, which autovacuum updates when it happens to run: 1,450 to 3,400 jobs/s in runs of one day, and a VACUUM before each round (it sets the empty table's row estimate to 0) halved it. The bench leaves autovacuum to itself for every system.",
       '- Idle CPU: /proc/<pid>/stat utime+stime delta over the window; statements/s: pg_stat_activity sampled every 20 ms, distinct (pid, query_start) per application_name (pg_stat_statements is not loaded on this server); database-wide transactions from pg_stat_database.',
     ].join('\n'),
   );
