@@ -1,7 +1,7 @@
 /**
  * A map that forgets its least recently used entries once their total weight passes `maxWeight` (a
  * workflow definition weighs its task count). An entry heavier than the bound is kept alone: everything
- * else goes first. Not thread-aware, no I/O: a cache's loading is its owner's business.
+ * else goes first. No I/O: loading is the owner's business.
  */
 export class WeightedLru<K, V> {
   // Map iteration order is insertion order: re-inserting on a hit makes the first key the least recent.
