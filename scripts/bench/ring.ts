@@ -5,12 +5,6 @@ import { createSql } from '@relay/db';
 import { createTestRedis, deleteRedisPrefix } from '@relay/testing';
 import { BenchError, BenchTimeoutError } from './errors.js';
 import { databaseUrl, withAdmin } from './fleet.js';
-import type { Percentiles } from './stats.js';
-
-/** The floor ring's result: cycle time (ms) over `hops` processes. */
-export interface RingResult extends Percentiles {
-  hops: number;
-}
 
 /** A floor ring up (see startRing). */
 export interface RingSession {
