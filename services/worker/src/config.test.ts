@@ -9,7 +9,8 @@ describe('worker config', () => {
       c.RELAY_WORKER_CONCURRENCY,
       c.RELAY_WORKER_GRACE_MS,
       c.RELAY_MAX_OUTPUT_BYTES,
-    ]).toEqual([['default'], 10, 10_000, 1024 * 1024]);
+      c.RELAY_WORKER_DEFINITION_CACHE_TASKS,
+    ]).toEqual([['default'], 10, 10_000, 1024 * 1024, 100_000]);
   });
 
   it('reads a comma-separated queue list without duplicates', () => {
@@ -24,6 +25,7 @@ describe('worker config', () => {
     ['RELAY_WORKER_QUEUES', 'Bad Queue'],
     ['RELAY_MAX_OUTPUT_BYTES', 'lots'],
     ['RELAY_WORKER_GRACE_MS', '-1'],
+    ['RELAY_WORKER_DEFINITION_CACHE_TASKS', '0'],
   ])('rejects %s=%s naming the variable', (name, value) => {
     expect(() => loadWorkerConfig({ [name]: value })).toThrow(new RegExp(`^${name}: `));
   });

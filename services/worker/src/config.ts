@@ -16,7 +16,15 @@ export const WORKER_LIMITS = {
   graceMs: { min: 0, max: 3_600_000 },
   maxOutputBytes: { min: 1, max: 64 * 1024 * 1024 },
   claimIdleMs: { min: 100, max: MAX_TIMER_MS },
+  definitionCacheTasks: { min: 1, max: 100_000_000 },
 } as const;
+
+/**
+ * Default bound of the worker's definition cache, in tasks over the cached versions (a task's spec: id,
+ * type, `with`, timeout). It used to be 500 definitions whatever their size: 500 big fan-outs would have
+ * outgrown the heap.
+ */
+export const DEFAULT_DEFINITION_CACHE_TASKS = 100_000;
 
 /** The worker's environment. */
 export const WorkerEnvSchema = v.pipe(
@@ -36,6 +44,11 @@ export const WorkerEnvSchema = v.pipe(
     RELAY_MAX_OUTPUT_BYTES: envInt({ ...WORKER_LIMITS.maxOutputBytes, default: 1024 * 1024 }),
     /** Idle time after which a dead worker's unclaimed work messages are taken over. */
     RELAY_WORKER_CLAIM_IDLE_MS: envInt({ ...WORKER_LIMITS.claimIdleMs, default: 30_000 }),
+    /** Bound of the definition cache, in tasks summed over the cached workflow versions. */
+    RELAY_WORKER_DEFINITION_CACHE_TASKS: envInt({
+      ...WORKER_LIMITS.definitionCacheTasks,
+      default: DEFAULT_DEFINITION_CACHE_TASKS,
+    }),
   }),
   checkHeartbeatWindow(),
 );

@@ -6,6 +6,7 @@ import {
   resolveShellCommand,
   resolveTemplates,
 } from '@relay/template';
+import { DEFAULT_DEFINITION_CACHE_TASKS } from './config.js';
 import type { RunContext, TaskSpec, WorkerRepository } from './repository.js';
 import type { ClaimedTask } from './types.js';
 
@@ -14,25 +15,21 @@ export type PreparedTask =
   | { ok: true; claim: ClaimedTask; task: TaskSpec; input: JsonValue }
   | { ok: false; claim: ClaimedTask; task: TaskSpec | undefined; error: string; retryable?: boolean };
 
-/**
- * Bound of the worker's definition cache, in tasks over the cached versions (a task's spec: id, type,
- * `with`, timeout). It used to be 500 definitions whatever their size: 500 big fan-outs would have
- * outgrown the heap. An LRU; one definition larger than the bound is kept alone.
- */
-export const DEFINITION_CACHE_MAX_TASKS = 100_000;
-
 /** A pinned definition's tasks by id (a fan-out's definition holds thousands). */
 export interface PinnedDefinition {
   tasks: Map<string, TaskSpec>;
 }
 
-/** Pinned definitions by `workflowId@version`; versions never change once written, so entries never go stale. */
+/**
+ * Pinned definitions by `workflowId@version`; versions never change once written, so entries never go
+ * stale. An LRU bounded by the tasks it holds; one definition larger than the bound is kept alone.
+ */
 export class DefinitionCache {
   private readonly entries: WeightedLru<string, PinnedDefinition>;
 
   constructor(
     private readonly repo: Pick<WorkerRepository, 'loadDefinitions'>,
-    maxTasks = DEFINITION_CACHE_MAX_TASKS,
+    maxTasks = DEFAULT_DEFINITION_CACHE_TASKS,
   ) {
     this.entries = new WeightedLru(maxTasks);
   }

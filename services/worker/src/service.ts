@@ -57,6 +57,7 @@ export async function startWorker(
     graceMs: config.RELAY_WORKER_GRACE_MS,
     maxOutputBytes: config.RELAY_MAX_OUTPUT_BYTES,
     claimIdleMs: config.RELAY_WORKER_CLAIM_IDLE_MS,
+    definitionCacheTasks: config.RELAY_WORKER_DEFINITION_CACHE_TASKS,
     streamMaxLen: config.RELAY_STREAM_MAXLEN,
     logger,
     workerId,

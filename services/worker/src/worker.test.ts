@@ -568,6 +568,11 @@ describe('options', () => {
     ['maxOutputBytes 0', { maxOutputBytes: 0 }, 'maxOutputBytes: expected an integer from 1'],
     ['claimIdleMs 1.5', { claimIdleMs: 1.5 }, 'claimIdleMs: expected an integer from 100'],
     [
+      'definitionCacheTasks 0',
+      { definitionCacheTasks: 0 },
+      'definitionCacheTasks: expected an integer from 1 to 100000000, got 0',
+    ],
+    [
       'a handler name no task type can have',
       { handlers: { 'bad name!': async () => null } },
       'handlers: invalid handler name "bad name!"',

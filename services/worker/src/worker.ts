@@ -45,6 +45,8 @@ export interface WorkerOptions {
   maxOutputBytes?: number;
   /** Idle time after which a dead worker's unacked work messages are taken over; default 30 s. */
   claimIdleMs?: number;
+  /** Tasks of pinned definitions kept in memory; default RELAY_WORKER_DEFINITION_CACHE_TASKS, else 100,000. */
+  definitionCacheTasks?: number;
   /** Approximate bound on each stream written (XADD MAXLEN ~); default RELAY_STREAM_MAXLEN, else 100,000. */
   streamMaxLen?: number;
   /** Clients to use instead of creating (and owning) them. */
@@ -347,7 +349,10 @@ export function createWorker(opts: WorkerOptions = {}): Worker {
         onOutcome: metrics && ((claim, outcome) => metrics.ended(claim.queue, outcome)),
       });
       completer = results;
-      const definitions = new DefinitionCache(repo);
+      const definitions = new DefinitionCache(
+        repo,
+        opts.definitionCacheTasks ?? env.RELAY_WORKER_DEFINITION_CACHE_TASKS,
+      );
 
       control = b.broadcast({
         stream: names.control,
@@ -513,6 +518,7 @@ const REPLACED_VARIABLES: readonly [keyof WorkerOptions, string][] = [
   ['graceMs', 'RELAY_WORKER_GRACE_MS'],
   ['maxOutputBytes', 'RELAY_MAX_OUTPUT_BYTES'],
   ['claimIdleMs', 'RELAY_WORKER_CLAIM_IDLE_MS'],
+  ['definitionCacheTasks', 'RELAY_WORKER_DEFINITION_CACHE_TASKS'],
   ['streamMaxLen', 'RELAY_STREAM_MAXLEN'],
 ];
 
