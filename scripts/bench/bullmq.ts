@@ -66,17 +66,15 @@ export async function startBullmq(opts: {
 }): Promise<{ session: BullSession; warmTrees: BullTrees }> {
   const prefix = `bullbench-${randomBytes(6).toString('hex')}`;
   const redis = createTestRedis();
-  const queues = new Map<string, Queue>();
-  const workers: Worker[] = [];
+  /** The passes under way: each has a queue and workers of its own. */
+  const passes = new Set<{ queue: Queue; workers: Worker[] }>();
   let completed = 0;
   let seq = 0;
   const flow = new FlowProducer({ connection, prefix });
-  const open = (kind: string) => {
+  const openPass = (kind: string) => {
     seq += 1;
     const name = `${kind}-${seq}`;
-    const queue = new Queue(name, { connection, prefix });
-    queues.set(name, queue);
-    for (let i = 0; i < opts.workers; i += 1) {
+    const workers = Array.from({ length: opts.workers }, () => {
       const worker = new Worker(name, async () => null, {
         connection,
         prefix,
@@ -85,53 +83,51 @@ export async function startBullmq(opts: {
       worker.on('completed', () => {
         completed += 1;
       });
-      workers.push(worker);
-    }
-    return { name, queue };
+      return worker;
+    });
+    const pass = { name, queue: new Queue(name, { connection, prefix }), workers };
+    passes.add(pass);
+    return pass;
   };
-  /** Closes a finished pass's workers and queue, so that idle pollers do not pile up over the passes. */
-  const close = async (name: string, queue: Queue) => {
-    const mine = workers.filter((w) => w.name === name);
-    await Promise.all(mine.map((w) => w.close()));
-    workers.splice(0, workers.length, ...workers.filter((w) => w.name !== name));
-    await queue.obliterate({ force: true }).catch(() => undefined);
-    await queue.close();
-    queues.delete(name);
+  /** Closes a pass's workers and queue, so that idle pollers do not pile up over the passes. */
+  const close = async (pass: { queue: Queue; workers: Worker[] }) => {
+    passes.delete(pass);
+    await Promise.all(pass.workers.map((w) => w.close()));
+    await pass.queue.obliterate({ force: true }).catch(() => undefined);
+    await pass.queue.close();
   };
   const treeJobs = opts.trees * 10;
   const session: BullSession = {
     trees: async () => {
-      const { name, queue } = open('trees');
+      const pass = openPass('trees');
+      const { name, queue } = pass;
       completed = 0;
       await flow.addBulk(Array.from({ length: opts.trees }, (_, n) => tree(name, n)));
       await waitCount(() => completed, treeJobs, opts.timeoutMs, name);
       const jobs = (await queue.getJobs(['completed'], 0, -1)) as Job[];
       const first = Math.min(...jobs.map((j) => j.timestamp));
       const last = Math.max(...jobs.map((j) => j.finishedOn ?? Number.NaN));
-      await close(name, queue);
+      await close(pass);
       const seconds = (last - first) / 1000;
       return { tasks: treeJobs, seconds, tasksPerSec: treeJobs / seconds };
     },
     chain: async () => {
-      const { name, queue } = open('chain');
+      const pass = openPass('chain');
+      const { name, queue } = pass;
       completed = 0;
       await flow.add(chain(name, opts.chainLength));
       await waitCount(() => completed, opts.chainLength, opts.timeoutMs, name);
       const steps = ((await queue.getJobs(['completed'], 0, -1)) as Job[]).sort(
         (a, b) => (a.data.step as number) - (b.data.step as number),
       );
-      await close(name, queue);
+      await close(pass);
       return stepGaps(
         steps.map((j) => j.finishedOn ?? Number.NaN),
         steps.map((j) => j.processedOn ?? Number.NaN),
       );
     },
     stop: async () => {
-      await Promise.all(workers.map((w) => w.close()));
-      for (const queue of queues.values()) {
-        await queue.obliterate({ force: true }).catch(() => undefined);
-        await queue.close();
-      }
+      for (const pass of [...passes]) await close(pass);
       await flow.close();
       await deleteRedisPrefix(redis, prefix);
       redis.disconnect();

@@ -155,7 +155,7 @@ function poolChains(rounds: readonly Round[]): PooledChain | string {
   };
 }
 
-const manyRunsPairs = (d: BenchData) =>
+const manyRunsPairs = (d: BenchData): Paired =>
   pairUp(
     d.rounds,
     (r) => r.manyRuns,
@@ -175,10 +175,9 @@ const fanoutPairs = (d: BenchData) =>
 
 const triple = (p: Percentiles) => `${fmt(p.p50, 2)} / ${fmt(p.p95, 2)} / ${fmt(p.p99, 2)}`;
 
-function targetRows(d: BenchData): Row[] {
+function targetRows(d: BenchData, many: Paired, c: PooledChain | string): Row[] {
   const rows: Row[] = [];
   const n = d.rounds.length;
-  const many = manyRunsPairs(d);
   if (many.relay.length > 0) {
     rows.push([
       `many-runs: ${d.sizes.manyRuns} runs x 10 tasks (tasks/s) vs BullMQ ${d.peerSizes.trees} flows x 10; medians of ${n} rounds`,
@@ -200,7 +199,6 @@ function targetRows(d: BenchData): Row[] {
       yes(median(fan.relay) >= 5000),
     ]);
   } else rows.push(['fanout', failed(fan.error ?? 'no rounds'), '', '', '>= 5000 tasks/s', '**no**']);
-  const c = poolChains(d.rounds);
   if (ok(c)) {
     rows.push([
       `chain p50: ${d.sizes.chain} steps, successor RUNNING - predecessor SUCCESS (ms) vs graphile-worker; every round's gaps pooled`,
@@ -472,6 +470,8 @@ function profileSection(
 
 /** The markdown report of a bench run. */
 export function renderReport(d: BenchData): string {
+  const many = manyRunsPairs(d);
+  const chain = poolChains(d.rounds);
   const out: string[] = [];
   out.push(`# Relay benchmark${d.quick ? ' (--quick: reduced sizes)' : ''}`);
   out.push('');
@@ -479,7 +479,9 @@ export function renderReport(d: BenchData): string {
     `${d.date}; commit ${d.commit}; ${d.cores} cores (${d.cpuModel}), Node ${d.node}; the machine is shared with other engineers' work. Relay: scheduler, dispatcher, reaper, ingest and ${d.workers.count} workers (RELAY_WORKER_CONCURRENCY=${d.workers.concurrency}), LOG_LEVEL=warn, built dist/ processes, fresh database and prefix. Peers in the same run on the same Postgres and Redis: BullMQ (${d.peerSizes.concurrency}). All tasks/jobs are no-ops. Total bench time ${fmt(d.totalSeconds, 0)} s.`,
   );
   out.push('');
-  out.push(table(['scenario', 'Relay', 'peer', 'ratio (Relay/peer)', 'target', 'met?'], targetRows(d)));
+  out.push(
+    table(['scenario', 'Relay', 'peer', 'ratio (Relay/peer)', 'target', 'met?'], targetRows(d, many, chain)),
+  );
   out.push('');
   out.push(
     `## Rounds (each shape on Relay and on its peer back to back, every system up and idle beside the others; who goes first alternates; the table above gives medians and the median of the per-round ratios)`,
@@ -495,7 +497,6 @@ export function renderReport(d: BenchData): string {
     `many-runs: ${d.sizes.manyRuns} runs started concurrently through POST /workflows/:id/runs (one HTTP request each, over a keep-alive pool of ${API_SOCKETS} connections), in a median ${fmt(median(startSeconds), 2)} s; tasks/s from the first run's started_at to the last run's finished_at. BullMQ: ${d.peerSizes.trees} FlowProducer trees (1+3+6 jobs, addBulk), first job's timestamp to last finishedOn. Every system ran each shape once at the measured size first, as a warm-up; those first passes ran at ${ok(d.manyRunsWarm) ? fmt(d.manyRunsWarm.tasksPerSec, 0) : 'n/a'} tasks/s (Relay) and ${ok(d.warm.bullTrees) ? fmt(d.warm.bullTrees.tasksPerSec, 0) : 'n/a'} (BullMQ)${ok(d.warm.graphileJobs) ? `; graphile-worker's first ${d.peerSizes.jobs} jobs ran at ${fmt(d.warm.graphileJobs.jobsPerSec, 0)} jobs/s` : ''}.`,
   );
   out.push('');
-  const chain = poolChains(d.rounds);
   if (ok(chain)) {
     out.push(chainParagraph(chain, d));
     out.push('');
@@ -525,7 +526,7 @@ export function renderReport(d: BenchData): string {
   out.push('');
   out.push('## Profile: where the time goes per task (many-runs)');
   out.push('');
-  const bullTps = median(manyRunsPairs(d).peer);
+  const bullTps = median(many.peer);
   const m = d.manyRunsProfiled;
   out.push(
     ok(m) && m.profile
