@@ -2,6 +2,7 @@ import { parseEnvelope, streamNames } from '@relay/contracts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestBus, type TestBus, taskReady } from '../test/helpers.js';
 import { InvalidOutgoingEventError, type OutgoingEvent, PublishError } from './index.js';
+import { appendEvents, MAX_EVENTS_PER_CALL, prepareEvents } from './publish.js';
 
 let t: TestBus;
 beforeEach(() => {
@@ -79,6 +80,43 @@ describe('publish', () => {
     ]);
     // The other event of the pipeline was written.
     expect(await t.redis.xlen(names.control)).toBe(1);
+  });
+
+  it('writes a batch larger than one script call in order, each event once', async () => {
+    const names = streamNames(t.prefix);
+    const count = MAX_EVENTS_PER_CALL * 2 + 7;
+    const events = Array.from({ length: count }, (_, i) => (i % 3 === 0 ? abortFor(`r${i}`) : taskReady(i)));
+    const ids = await t.bus.publish(events);
+    expect(ids).toHaveLength(count);
+    const ready = await t.redis.xrange(names.ready, '-', '+');
+    const control = await t.redis.xrange(names.control, '-', '+');
+    expect(ready).toHaveLength(events.filter((e) => e.type === 'TaskReady').length);
+    expect(control).toHaveLength(events.filter((e) => e.type === 'TaskAbortRequested').length);
+    const readyTasks = ready.map(([, fields]) => {
+      const parsed = parseEnvelope(fields[1]);
+      return parsed.ok && parsed.event.type === 'TaskReady' ? parsed.event.data.taskId : undefined;
+    });
+    // Each stream holds its events in the batch's order, under the ids publish returned.
+    expect(ready.map(([id]) => id)).toEqual(ids.filter((_, i) => events[i]?.type === 'TaskReady'));
+    expect(control.map(([id]) => id)).toEqual(ids.filter((_, i) => events[i]?.type !== 'TaskReady'));
+    expect(readyTasks).toEqual(
+      events.flatMap((e) => (e.type === 'TaskReady' ? [(e.data as { taskId: string }).taskId] : [])),
+    );
+  });
+
+  it('splits calls by size and still writes an event larger than a call alone', async () => {
+    const names = streamNames(t.prefix);
+    const prepared = prepareEvents([taskReady(1), abortFor('r1'), taskReady(2), taskReady(3)], {
+      prefix: t.prefix,
+      source: 'bus-test',
+    });
+    const chars = (prepared[0]?.json.length ?? 0) + 1;
+    const ids = await appendEvents(t.redis, prepared, 1000, { events: 10, chars });
+    expect(ids).toHaveLength(4);
+    expect(await t.redis.xlen(names.ready)).toBe(3);
+    expect(await t.redis.xlen(names.control)).toBe(1);
+    // Every call but one carried one event: the abort alone is larger than `chars`.
+    expect((await t.redis.xrange(names.ready, '-', '+')).map(([id]) => id)).toEqual([ids[0], ids[2], ids[3]]);
   });
 
   it('trims each stream to about maxLen entries', async () => {

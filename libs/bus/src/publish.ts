@@ -9,6 +9,7 @@ import {
 } from '@relay/contracts';
 import type { Redis } from 'ioredis';
 import { InvalidOutgoingEventError, PublishError } from './errors.js';
+import { defineScript, runScript } from './script.js';
 import type { OutgoingEvent } from './types.js';
 
 /** A validated envelope with its serialized form and destination stream. */
@@ -55,36 +56,86 @@ export function prepareEvents(
   });
 }
 
+/** Most events one APPEND script call carries (a script blocks Redis while it runs: ~1 ms per 500). */
+export const MAX_EVENTS_PER_CALL = 500;
+/** Most characters of event JSON one APPEND script call carries; a larger event still goes, alone. */
+export const MAX_CHARS_PER_CALL = 4 * 1024 * 1024;
+
 /**
- * XADDs every prepared event in ONE pipeline (`XADD key MAXLEN ~ maxLen * event <json>`), in order.
- * Returns the entry ids; throws PublishError when any XADD failed (earlier ones may have been written).
+ * XADDs a batch of events, in order, each on its own: a failed XADD (WRONGTYPE) does not stop the
+ * others, as in a pipeline. One script call instead of one command per event: ioredis builds, writes and
+ * parses one command per call, which cost ~7 µs of client CPU per event against ~1 µs this way (Redis
+ * spends ~0.3 µs more per event running the loop).
+ * KEYS: the distinct streams of the batch
+ * ARGV[1]: MAXLEN (approximate), ARGV[2]: the entry's field name, then per event: its KEYS index, its JSON
+ * returns: per event, the entry id, or "!" followed by the error text
+ */
+const APPEND = defineScript(`
+local ids = {}
+local n = 0
+for i = 3, #ARGV, 2 do
+  n = n + 1
+  local r = redis.pcall('XADD', KEYS[tonumber(ARGV[i])], 'MAXLEN', '~', ARGV[1], '*', ARGV[2], ARGV[i + 1])
+  if type(r) == 'table' and r.err then ids[n] = '!' .. r.err else ids[n] = r end
+end
+return ids
+`);
+
+/**
+ * XADDs every prepared event (`XADD key MAXLEN ~ maxLen * event <json>`), in order, through the APPEND
+ * script: one call per `limits.events` events or `limits.chars` characters of JSON (default
+ * MAX_EVENTS_PER_CALL, MAX_CHARS_PER_CALL), each call sent once
+ * the previous one answered. Returns the entry ids; throws PublishError when any XADD failed (the others
+ * were written) or a call failed (its events and the later calls' were not written, earlier ones were).
  */
 export async function appendEvents(
   redis: Redis,
   prepared: ReadonlyArray<PreparedEvent>,
   maxLen: number,
+  limits: { events: number; chars: number } = { events: MAX_EVENTS_PER_CALL, chars: MAX_CHARS_PER_CALL },
 ): Promise<string[]> {
-  if (prepared.length === 0) return [];
-  const pipeline = redis.pipeline();
-  for (const event of prepared) {
-    pipeline.xadd(event.stream, 'MAXLEN', '~', maxLen, '*', STREAM_FIELD, event.json);
-  }
-  let results: [Error | null, unknown][] | null;
-  try {
-    results = await pipeline.exec();
-  } catch (err) {
-    throw new PublishError([{ stream: prepared[0]?.stream ?? '?', message: String(err) }], err);
-  }
-  if (!results)
-    throw new PublishError([{ stream: prepared[0]?.stream ?? '?', message: 'no pipeline result' }]);
   const ids: string[] = [];
   const failures: { stream: string; message: string }[] = [];
-  results.forEach(([err, id], index) => {
-    const stream = prepared[index]?.stream ?? '?';
-    if (err) failures.push({ stream, message: err.message });
-    else if (typeof id !== 'string') failures.push({ stream, message: 'XADD returned no id' });
-    else ids.push(id);
-  });
-  if (failures.length > 0) throw new PublishError(failures, results.find(([err]) => err)?.[0]);
+  let cause: unknown;
+  for (let start = 0; start < prepared.length; ) {
+    const keys: string[] = [];
+    const keyIndex = new Map<string, number>();
+    const args: (string | number)[] = [maxLen, STREAM_FIELD];
+    let end = start;
+    let chars = 0;
+    while (end < prepared.length && end - start < limits.events) {
+      const event = prepared[end] as PreparedEvent;
+      if (end > start && chars + event.json.length > limits.chars) break;
+      chars += event.json.length;
+      let index = keyIndex.get(event.stream);
+      if (index === undefined) {
+        index = keys.push(event.stream);
+        keyIndex.set(event.stream, index);
+      }
+      args.push(index, event.json);
+      end += 1;
+    }
+    let reply: unknown;
+    try {
+      reply = await runScript(redis, APPEND, keys, args);
+    } catch (err) {
+      throw new PublishError([{ stream: prepared[start]?.stream ?? '?', message: String(err) }], err);
+    }
+    if (!Array.isArray(reply) || reply.length !== end - start) {
+      throw new PublishError([
+        { stream: prepared[start]?.stream ?? '?', message: 'unexpected script reply' },
+      ]);
+    }
+    reply.forEach((id: unknown, offset) => {
+      const stream = prepared[start + offset]?.stream ?? '?';
+      if (typeof id !== 'string' || id === '') failures.push({ stream, message: 'XADD returned no id' });
+      else if (id.startsWith('!')) {
+        failures.push({ stream, message: id.slice(1) });
+        cause ??= new Error(id.slice(1));
+      } else ids.push(id);
+    });
+    start = end;
+  }
+  if (failures.length > 0) throw new PublishError(failures, cause);
   return ids;
 }
