@@ -78,7 +78,7 @@ describe('publish', () => {
     expect((error as PublishError).failures).toEqual([
       { stream: names.ready, message: expect.stringContaining('WRONGTYPE') },
     ]);
-    // The other event of the pipeline was written.
+    // The other event of the batch was written.
     expect(await t.redis.xlen(names.control)).toBe(1);
   });
 

@@ -80,7 +80,7 @@ export interface DelayedSet {
 
 /** Redis Streams bus of one prefix. */
 export interface Bus {
-  /** Wraps each event in an envelope, validates it and XADDs the whole batch in one pipeline; returns entry ids. */
+  /** Wraps each event in an envelope, validates it and XADDs the batch in order (one script call per 500 events); returns entry ids. */
   publish(events: ReadonlyArray<OutgoingEvent> | OutgoingEvent): Promise<string[]>;
   /** Starts a consumer-group consumer. */
   consume(opts: ConsumeOptions): Consumer;

@@ -46,12 +46,12 @@ export function abortEvents(
   return events;
 }
 
-/** Events per `bus.publish` call (one Redis pipeline each) in {@link publishAll}. */
+/** Events per `bus.publish` call in {@link publishAll}. */
 export const PUBLISH_CHUNK = 1000;
 
 /**
- * Publishes `events` in order, {@link PUBLISH_CHUNK} per pipeline: a 100,000-task fan-out would otherwise
- * build 100,000 envelopes, their JSON and one pipeline of 100,000 XADDs in memory at once.
+ * Publishes `events` in order, {@link PUBLISH_CHUNK} per `bus.publish`: a 100,000-task fan-out would otherwise
+ * build 100,000 envelopes and their JSON in memory at once.
  */
 export async function publishAll(
   bus: { publish(events: ReadonlyArray<OutgoingEvent>): Promise<string[]> },

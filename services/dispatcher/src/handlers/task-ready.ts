@@ -9,7 +9,7 @@ export interface TaskReadyDelivery {
 
 /**
  * TaskReady batch: events without `notBefore` or whose `notBefore` has passed are dispatched now (one
- * UPDATE, one publish pipeline); later ones go to the delayed set (the bus acks them after this resolves).
+ * UPDATE, one publish); later ones go to the delayed set (the bus acks them after this resolves).
  */
 export async function handleTaskReady(
   batch: readonly TaskReadyDelivery[],
