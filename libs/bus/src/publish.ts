@@ -97,13 +97,14 @@ export async function appendEvents(
   const ids: string[] = [];
   const failures: { stream: string; message: string }[] = [];
   let cause: unknown;
+  const maxEvents = Math.max(1, limits.events); // every call carries at least one event
   for (let start = 0; start < prepared.length; ) {
     const keys: string[] = [];
     const keyIndex = new Map<string, number>();
     const args: (string | number)[] = [maxLen, STREAM_FIELD];
     let end = start;
     let chars = 0;
-    while (end < prepared.length && end - start < limits.events) {
+    while (end < prepared.length && end - start < maxEvents) {
       const event = prepared[end] as PreparedEvent;
       if (end > start && chars + event.json.length > limits.chars) break;
       chars += event.json.length;
