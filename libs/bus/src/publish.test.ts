@@ -2,7 +2,7 @@ import { parseEnvelope, streamNames } from '@relay/contracts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestBus, type TestBus, taskReady } from '../test/helpers.js';
 import { InvalidOutgoingEventError, type OutgoingEvent, PublishError } from './index.js';
-import { appendEvents, MAX_EVENTS_PER_CALL, prepareEvents } from './publish.js';
+import { appendEvents, MAX_EVENTS_PER_CALL, nextCall, prepareEvents } from './publish.js';
 
 let t: TestBus;
 beforeEach(() => {
@@ -111,11 +111,19 @@ describe('publish', () => {
       source: 'bus-test',
     });
     const chars = (prepared[0]?.json.length ?? 0) + 1;
-    const ids = await appendEvents(t.redis, prepared, 1000, { events: 10, chars });
+    const limits = { events: 10, chars };
+    // Every call but one carries one event: the abort alone is larger than `chars`.
+    const ends: number[] = [];
+    for (let start = 0; start < prepared.length; start = ends.at(-1) ?? prepared.length) {
+      ends.push(nextCall(prepared, start, 1000, limits).end);
+    }
+    expect(ends).toEqual([1, 2, 3, 4]);
+    expect(nextCall(prepared, 0, 1000, { events: 0, chars: 1e9 }).end).toBe(1);
+    expect(nextCall(prepared, 0, 1000, { events: 3, chars: 1e9 }).end).toBe(3);
+    const ids = await appendEvents(t.redis, prepared, 1000, limits);
     expect(ids).toHaveLength(4);
     expect(await t.redis.xlen(names.ready)).toBe(3);
     expect(await t.redis.xlen(names.control)).toBe(1);
-    // Every call but one carried one event: the abort alone is larger than `chars`.
     expect((await t.redis.xrange(names.ready, '-', '+')).map(([id]) => id)).toEqual([ids[0], ids[2], ids[3]]);
   });
 

@@ -97,35 +97,18 @@ export async function appendEvents(
   const ids: string[] = [];
   const failures: { stream: string; message: string }[] = [];
   let cause: unknown;
-  const maxEvents = Math.max(1, limits.events); // every call carries at least one event
   for (let start = 0; start < prepared.length; ) {
-    const keys: string[] = [];
-    const keyIndex = new Map<string, number>();
-    const args: (string | number)[] = [maxLen, STREAM_FIELD];
-    let end = start;
-    let chars = 0;
-    while (end < prepared.length && end - start < maxEvents) {
-      const event = prepared[end] as PreparedEvent;
-      if (end > start && chars + event.json.length > limits.chars) break;
-      chars += event.json.length;
-      let index = keyIndex.get(event.stream);
-      if (index === undefined) {
-        index = keys.push(event.stream);
-        keyIndex.set(event.stream, index);
-      }
-      args.push(index, event.json);
-      end += 1;
-    }
+    const call = nextCall(prepared, start, maxLen, limits);
     let reply: unknown;
     try {
-      reply = await runScript(redis, APPEND, keys, args);
+      reply = await runScript(redis, APPEND, call.keys, call.args);
     } catch (err) {
-      throw new PublishError([{ stream: prepared[start]?.stream ?? '?', message: String(err) }], err);
+      failures.push({ stream: prepared[start]?.stream ?? '?', message: String(err) });
+      throw new PublishError(failures, err);
     }
-    if (!Array.isArray(reply) || reply.length !== end - start) {
-      throw new PublishError([
-        { stream: prepared[start]?.stream ?? '?', message: 'unexpected script reply' },
-      ]);
+    if (!Array.isArray(reply) || reply.length !== call.end - start) {
+      failures.push({ stream: prepared[start]?.stream ?? '?', message: 'unexpected script reply' });
+      throw new PublishError(failures, cause);
     }
     reply.forEach((id: unknown, offset) => {
       const stream = prepared[start + offset]?.stream ?? '?';
@@ -135,8 +118,37 @@ export async function appendEvents(
         cause ??= new Error(id.slice(1));
       } else ids.push(id);
     });
-    start = end;
+    start = call.end;
   }
   if (failures.length > 0) throw new PublishError(failures, cause);
   return ids;
+}
+
+/**
+ * The APPEND call for `prepared[start..end)`: at most `limits.events` events and `limits.chars` characters
+ * of JSON, and always at least one event.
+ */
+export function nextCall(
+  prepared: ReadonlyArray<PreparedEvent>,
+  start: number,
+  maxLen: number,
+  limits: { events: number; chars: number },
+): { keys: string[]; args: (string | number)[]; end: number } {
+  const keys: string[] = [];
+  const keyIndex = new Map<string, number>();
+  const args: (string | number)[] = [maxLen, STREAM_FIELD];
+  let end = start;
+  let chars = 0;
+  for (; end < prepared.length && end - start < Math.max(1, limits.events); end += 1) {
+    const event = prepared[end] as PreparedEvent;
+    if (end > start && chars + event.json.length > limits.chars) break;
+    chars += event.json.length;
+    let index = keyIndex.get(event.stream);
+    if (index === undefined) {
+      index = keys.push(event.stream);
+      keyIndex.set(event.stream, index);
+    }
+    args.push(index, event.json);
+  }
+  return { keys, args, end };
 }
